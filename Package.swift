@@ -1,0 +1,100 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "gloss",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gloss", targets: ["gloss"]),
+        .executable(name: "glossd", targets: ["glossd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // libsqlite3 from the system (Debian: libsqlite3-dev).
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        // Shared model: excerpts, citations, notes, tags, HLC, changes, merge, wire types. No I/O.
+        .target(
+            name: "GlossModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/GlossModel", swiftSettings: strict),
+        // Corpus import: compilation text format and Gloss JSON export.
+        .target(
+            name: "GlossCorpus", dependencies: ["GlossModel"],
+            path: "Sources/GlossCorpus", swiftSettings: strict),
+        // Plain SQL migrations, embedded into the binaries.
+        .target(
+            name: "GlossMigrations", path: "migrations",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("replica/0001_replica.sql"),
+                .embedInCode("server/0001_server.sql"),
+            ],
+            swiftSettings: strict),
+        // The sample corpus, embedded so `gloss import --sample` works from any folder.
+        .target(
+            name: "GlossSampleCorpus", path: "corpus",
+            exclude: ["README.md"],
+            resources: [.embedInCode("military-purges.txt")],
+            swiftSettings: strict),
+        // A thin, fast wrapper over libsqlite3 plus the migration runner.
+        .target(
+            name: "GlossSQLite", dependencies: ["CSQLite", "GlossMigrations"],
+            path: "Sources/GlossSQLite", swiftSettings: strict),
+        // The client's local replica.
+        .target(
+            name: "GlossReplica",
+            dependencies: ["GlossModel", "GlossCorpus", "GlossSQLite", "GlossSampleCorpus"],
+            path: "Sources/GlossReplica", swiftSettings: strict),
+        // Sync client over URLSession (libcurl on Linux).
+        .target(
+            name: "GlossSyncClient",
+            dependencies: ["GlossModel", "GlossReplica"],
+            path: "Sources/GlossSyncClient", swiftSettings: strict),
+        .executableTarget(
+            name: "gloss",
+            dependencies: [
+                "GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "client", swiftSettings: strict),
+        // The sync daemon: storage protocol + stores, merge, HTTP API.
+        .target(
+            name: "GlossServer",
+            dependencies: [
+                "GlossModel", "GlossSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "server/GlossServer", swiftSettings: strict),
+        .executableTarget(
+            name: "glossd",
+            dependencies: [
+                "GlossServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "server/glossd", swiftSettings: strict),
+        .executableTarget(
+            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus"],
+            path: "bench/Sources/gloss-bench", swiftSettings: strict),
+        .testTarget(
+            name: "GlossTests",
+            dependencies: [
+                "GlossModel", "GlossCorpus", "GlossSQLite", "GlossReplica", "GlossServer",
+                "GlossSyncClient",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/GlossTests",
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,605 @@
+import Foundation
+import GlossCorpus
+import GlossMigrations
+import GlossModel
+import GlossSQLite
+
+public enum ReplicaError: Error, Sendable, Equatable, CustomStringConvertible {
+    case prefixTooShort(String)
+    case unknownExcerpt(String)
+    case unknownNote(String)
+    case ambiguous(kind: String, prefix: String, candidates: [String])
+    case invalid(String)
+    case corrupt(path: String, detail: String)
+    case noteDeleted(String)
+
+    public var description: String {
+        switch self {
+        case .prefixTooShort(let p): "id prefix '\(p)' is too short: give at least 4 characters"
+        case .unknownExcerpt(let p): "no excerpt with id '\(p)'"
+        case .unknownNote(let p): "no note with id '\(p)'"
+        case .ambiguous(let kind, let p, let c):
+            "\(kind) id prefix '\(p)' is ambiguous; it matches: \(c.joined(separator: ", "))\(c.count > 10 ? ", …" : "")"
+        case .invalid(let m): m
+        case .corrupt(let path, let detail):
+            "the replica \(path) is damaged (\(detail)). Nothing was changed. To recover: move it aside "
+                + "(mv \(path) \(path).damaged) and run 'gloss sync' to refetch from the daemon, "
+                + "or 'gloss import' your export or corpus again"
+        case .noteDeleted(let id): "note \(id) is deleted"
+        }
+    }
+}
+
+/// The result of an import: `{"imported", "duplicates", "sources", "warnings"}`.
+public struct ImportSummary: Sendable, Codable, Equatable {
+    public var imported: Int
+    public var duplicates: Int
+    public var sources: Int
+    public var warnings: [String]
+    public var notes: Int?
+    public var tags: Int?
+
+    public init(imported: Int, duplicates: Int, sources: Int, warnings: [String], notes: Int? = nil, tags: Int? = nil) {
+        self.imported = imported
+        self.duplicates = duplicates
+        self.sources = sources
+        self.warnings = warnings
+        self.notes = notes
+        self.tags = tags
+    }
+}
+
+public struct TagCount: Sendable, Codable, Equatable {
+    public var name: String
+    public var count: Int
+}
+
+public struct SourceSummary: Sendable, Codable, Equatable {
+    public var source: String
+    public var authors: [String]
+    public var title: String
+    public var place: String
+    public var publisher: String
+    public var year: Int?
+    public var excerpts: Int
+
+    enum CodingKeys: String, CodingKey { case source, authors, title, place, publisher, year, excerpts }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(source, forKey: .source)
+        try c.encode(authors, forKey: .authors)
+        try c.encode(title, forKey: .title)
+        try c.encode(place, forKey: .place)
+        try c.encode(publisher, forKey: .publisher)
+        try c.encode(year, forKey: .year)  // null when unknown
+        try c.encode(excerpts, forKey: .excerpts)
+    }
+}
+
+public struct SearchHit: Sendable, Codable, Equatable {
+    /// `excerpt` when the excerpt's text or citation matched, `note` when one of its notes did.
+    public var kind: String
+    public var excerptId: String
+    public var noteId: String?
+    public var snippet: String
+    public var score: Double
+    public var citation: String
+}
+
+public struct HistoryEntry: Sendable, Codable, Equatable {
+    /// `body` or `deleted`.
+    public var field: String
+    public var value: String
+    public var stamp: String
+    public var writtenAt: String
+    /// The stamp of the value that replaced it; nil for the current value.
+    public var supersededBy: String?
+    public var current: Bool
+}
+
+public struct ReplicaStatus: Sendable, Codable, Equatable {
+    public var pending: Int
+    public var lastSync: String?
+    public var remote: String?
+    public var excerpts: Int
+    public var notes: Int
+    public var replicaId: String
+}
+
+/// Owns the replica database: every read and every intent-named write transaction.
+public final class Replica {
+    public static let fileName = "replica.sqlite"
+
+    public let home: String
+    public let path: String
+    public let db: Database
+    public let replicaID: String
+    let now: @Sendable () -> Int64
+    private var sourceIDs: [String: Int64] = [:]
+
+    /// Opens (creating and migrating if needed) the replica in `home`.
+    public init(home: String, now: @escaping @Sendable () -> Int64 = Replica.systemNow) throws {
+        self.home = home
+        self.now = now
+        path = (home as NSString).appendingPathComponent(Replica.fileName)
+        try FileManager.default.createDirectory(
+            atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            db = try Database(path: path)
+            try Migrator.migrate(db, Migrations.replica, now: ISOTime.format(now()))
+            if let id = try db.first("SELECT value FROM meta WHERE key = 'replica_id'", [], { $0.text(0) }) {
+                replicaID = id
+            } else {
+                let id = Replica.newReplicaID()
+                try db.run("INSERT INTO meta(key, value) VALUES ('replica_id', ?)", .text(id))
+                replicaID = id
+            }
+        } catch let e as SQLiteError where e.isCorruption {
+            throw ReplicaError.corrupt(path: path, detail: e.message)
+        }
+    }
+
+    public static let systemNow: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    static func newReplicaID() -> String {
+        String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
+    }
+
+    /// Runs a write transaction, turning corruption into a clear error.
+    func write<T>(_ body: () throws -> T) throws -> T {
+        do { return try db.transaction(body) } catch let e as SQLiteError where e.isCorruption {
+            throw ReplicaError.corrupt(path: path, detail: e.message)
+        }
+    }
+
+    // MARK: meta and clock
+
+    func meta(_ key: String) throws -> String? {
+        try db.first("SELECT value FROM meta WHERE key = ?", [.text(key)]) { $0.text(0) }
+    }
+
+    func setMeta(_ key: String, _ value: String?) throws {
+        if let value {
+            try db.run("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", .text(key), .text(value))
+        } else {
+            try db.run("DELETE FROM meta WHERE key = ?", .text(key))
+        }
+    }
+
+    /// Loads the clock, lets `body` use it, stores it back. Call inside a write transaction.
+    func withClock<T>(_ body: (inout HybridClock) throws -> T) throws -> T {
+        let last = try meta("clock").flatMap { Stamp($0) }
+        var clock = HybridClock(node: replicaID, last: last, now: now)
+        let result = try body(&clock)
+        try setMeta("clock", clock.last.description)
+        return result
+    }
+
+    // MARK: import
+
+    /// Inserts excerpts that are not there yet (by content id) and queues them for sync.
+    public func importExcerpts(_ excerpts: [Excerpt], progress: ((Int) -> Void)? = nil) throws -> (imported: Int, duplicates: Int) {
+        try write {
+            var imported = 0
+            for (i, e) in excerpts.enumerated() {
+                if try insertExcerpt(e) {
+                    imported += 1
+                    try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'excerpt', ?)")
+                        .run(.text("e:" + e.id), .text(e.id))
+                }
+                if let progress, i % 2048 == 0 { progress(i) }
+            }
+            progress?(excerpts.count)
+            return (imported, excerpts.count - imported)
+        }
+    }
+
+    /// Insert-if-absent; true when inserted.
+    @discardableResult
+    func insertExcerpt(_ e: Excerpt) throws -> Bool {
+        let sourceID = try sourceID(for: e.citation)
+        let stmt = try db.prepare(
+            "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        try stmt.run(
+            .text(e.id), .text(e.text), .int(sourceID), .text(e.citation.raw), .text(e.citation.pages),
+            .text(JSONText.strings(e.citation.remarks)), .text(e.compilation))
+        return db.changes > 0
+    }
+
+    func sourceID(for c: Citation) throws -> Int64 {
+        let key = CompilationParser.sourceKey(rawCitation: c.raw)
+        if let id = sourceIDs[key] { return id }
+        if let id = try db.first("SELECT id FROM source WHERE key = ?", [.text(key)], { $0.int(0) }) {
+            sourceIDs[key] = id
+            return id
+        }
+        try db.prepare("INSERT INTO source(key, authors, title, place, publisher, year) VALUES (?, ?, ?, ?, ?, ?)").run(
+            .text(key), .text(JSONText.strings(c.authors)), .text(c.title), .text(c.place), .text(c.publisher),
+            c.year.map { .int(Int64($0)) } ?? .null)
+        let id = db.lastInsertRowID
+        sourceIDs[key] = id
+        return id
+    }
+
+    /// Imports a `gloss export --format json` document: excerpts, then their notes (by id, so a
+    /// second import adds nothing) and tags.
+    public func importExport(_ doc: ExportDocument) throws -> ImportSummary {
+        var warnings: [String] = []
+        var excerpts: [Excerpt] = []
+        for (i, r) in doc.excerpts.enumerated() {
+            let e = Excerpt(text: r.text, citation: r.citation, compilation: r.compilation)
+            if !r.id.isEmpty, r.id != e.id {
+                warnings.append("excerpt \(i + 1): id \(r.id) does not match its text and citation; using \(e.id)")
+            }
+            excerpts.append(e)
+        }
+        let (imported, duplicates) = try importExcerpts(excerpts)
+        var notes = 0
+        var tags = 0
+        try write {
+            try withClock { clock in
+                for (r, e) in zip(doc.excerpts, excerpts) {
+                    for t in r.tags {
+                        if let problem = Limits.validateTag(t) { warnings.append(problem); continue }
+                        if try setTag(excerptID: e.id, name: t, present: true, clock: &clock) { tags += 1 }
+                    }
+                    for n in r.notes {
+                        if try db.first("SELECT 1 FROM note WHERE id = ?", [.text(n.id)], { _ in true }) != nil { continue }
+                        if let problem = Limits.validateNoteBody(n.body) { warnings.append("note \(n.id): \(problem)"); continue }
+                        let created = ISOTime.parse(n.createdAt) ?? now()
+                        let header = NoteHeader(id: n.id.isEmpty ? UUID().uuidString.lowercased() : n.id, excerptId: e.id, createdAt: created, collection: n.collection)
+                        _ = try record(.noteBody(header, body: n.body, stamp: clock.tick(), base: nil))
+                        notes += 1
+                    }
+                }
+            }
+        }
+        let sources = Set(excerpts.map { CompilationParser.sourceKey(rawCitation: $0.citation.raw) }).count
+        return ImportSummary(imported: imported, duplicates: duplicates, sources: sources, warnings: warnings, notes: notes, tags: tags)
+    }
+
+    // MARK: resolving ids
+
+    /// The full id of the excerpt whose id starts with `prefix` (4+ characters).
+    public func resolveExcerpt(_ prefix: String) throws -> String {
+        try resolve(prefix, table: "excerpt", kind: "excerpt") { .unknownExcerpt($0) }
+    }
+
+    public func resolveNote(_ prefix: String) throws -> String {
+        try resolve(prefix, table: "note", kind: "note") { .unknownNote($0) }
+    }
+
+    private func resolve(_ prefix: String, table: String, kind: String, unknown: (String) -> ReplicaError) throws -> String {
+        let p = prefix.trimmingWhitespace().lowercased()
+        guard p.count >= 4 else { throw ReplicaError.prefixTooShort(p) }
+        let ids = try db.query("SELECT id FROM \(table) WHERE id >= ? AND id < ? ORDER BY id LIMIT 11", [.text(p), .text(p + "\u{7F}")]) { $0.text(0) }
+        if ids.isEmpty { throw unknown(p) }
+        if ids.count > 1 { throw ReplicaError.ambiguous(kind: kind, prefix: p, candidates: Array(ids.prefix(10))) }
+        return ids[0]
+    }
+
+    // MARK: reads
+
+    static let excerptColumns = """
+        e.id, e.text, e.citation_raw, e.pages, e.remarks, e.compilation, s.authors, s.title, s.place, s.publisher, s.year
+        """
+
+    func readExcerpt(_ s: Statement, from col: Int32 = 0) -> Excerpt {
+        let citation = Citation(
+            raw: s.text(col + 2), authors: JSONText.decodeStrings(s.text(col + 6)), title: s.text(col + 7),
+            place: s.text(col + 8), publisher: s.text(col + 9), year: s.optionalInt(col + 10).map { Int($0) },
+            pages: s.text(col + 3), remarks: JSONText.decodeStrings(s.text(col + 4)))
+        return Excerpt(id: s.text(col), text: s.text(col + 1), citation: citation, compilation: s.text(col + 5))
+    }
+
+    public func excerpt(id: String) throws -> Excerpt? {
+        try db.first("SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.id = ?", [.text(id)]) {
+            readExcerpt($0)
+        }
+    }
+
+    /// The excerpt with its tags and live notes.
+    public func record(excerptID: String) throws -> ExcerptRecord {
+        guard let e = try excerpt(id: excerptID) else { throw ReplicaError.unknownExcerpt(excerptID) }
+        return ExcerptRecord(excerpt: e, tags: try tags(of: excerptID), notes: try notes(excerptID: excerptID).map(NoteRecord.init))
+    }
+
+    public func tags(of excerptID: String) throws -> [String] {
+        try db.query("SELECT name FROM tag WHERE excerpt_id = ? AND present = 1 ORDER BY name", [.text(excerptID)]) { $0.text(0) }
+    }
+
+    /// Excerpts in import order, optionally only those with a tag and/or whose citation contains
+    /// `source` (case-insensitive).
+    public func list(tag: String? = nil, source: String? = nil, limit: Int? = nil) throws -> [ExcerptRecord] {
+        var sql = "SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id"
+        var conditions: [String] = []
+        var args: [SQLValue] = []
+        if let tag {
+            conditions.append("e.id IN (SELECT excerpt_id FROM tag WHERE name = ? AND present = 1)")
+            args.append(.text(tag))
+        }
+        if let source {
+            conditions.append("instr(lower(e.citation_raw), lower(?)) > 0")
+            args.append(.text(source))
+        }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY e.seq"
+        if let limit { sql += " LIMIT \(max(0, limit))" }
+        let excerpts = try db.query(sql, args) { readExcerpt($0) }
+        return try excerpts.map { e in
+            ExcerptRecord(excerpt: e, tags: try tags(of: e.id), notes: try notes(excerptID: e.id).map(NoteRecord.init))
+        }
+    }
+
+    func readNote(_ s: Statement) -> Note {
+        let created = s.int(3)
+        let updated = Stamp(s.text(4))?.wall ?? created
+        return Note(id: s.text(0), excerptId: s.text(1), body: s.text(2), createdAt: created, updatedAt: updated, collection: s.optionalText(5))
+    }
+
+    /// Live (not deleted) notes, of one excerpt or of all, oldest first.
+    public func notes(excerptID: String? = nil) throws -> [Note] {
+        var sql = "SELECT id, excerpt_id, body, created_at, body_stamp, collection FROM note WHERE deleted = 0 AND body_stamp <> ''"
+        var args: [SQLValue] = []
+        if let excerptID {
+            sql += " AND excerpt_id = ?"
+            args.append(.text(excerptID))
+        }
+        sql += " ORDER BY created_at, id"
+        return try db.query(sql, args) { readNote($0) }
+    }
+
+    public func note(id: String) throws -> Note? {
+        try db.first("SELECT id, excerpt_id, body, created_at, body_stamp, collection FROM note WHERE id = ?", [.text(id)]) { readNote($0) }
+    }
+
+    public func tagCounts() throws -> [TagCount] {
+        try db.query("SELECT name, COUNT(*) FROM tag WHERE present = 1 GROUP BY name ORDER BY name") {
+            TagCount(name: $0.text(0), count: Int($0.int(1)))
+        }
+    }
+
+    public func sources() throws -> [SourceSummary] {
+        try db.query("""
+            SELECT s.key, s.authors, s.title, s.place, s.publisher, s.year, COUNT(e.seq) AS n
+            FROM source s JOIN excerpt e ON e.source_id = s.id GROUP BY s.id ORDER BY n DESC, s.key
+            """) {
+            SourceSummary(
+                source: $0.text(0), authors: JSONText.decodeStrings($0.text(1)), title: $0.text(2), place: $0.text(3),
+                publisher: $0.text(4), year: $0.optionalInt(5).map { Int($0) }, excerpts: Int($0.int(6)))
+        }
+    }
+
+    /// Full-text search over excerpt text, citations and live note bodies, best first. Snippets
+    /// mark matches with `open` and `close`.
+    public func search(_ query: String, limit: Int = 20, open: String = "**", close: String = "**") throws -> [SearchHit] {
+        let match = FTSQuery.build(query)
+        guard !match.isEmpty else { throw ReplicaError.invalid("the search query is empty") }
+        var hits = try db.query("""
+            SELECT e.id, snippet(excerpt_fts, -1, ?, ?, '…', 14), bm25(excerpt_fts), e.citation_raw
+            FROM excerpt_fts JOIN excerpt e ON e.seq = excerpt_fts.rowid
+            WHERE excerpt_fts MATCH ? ORDER BY rank LIMIT ?
+            """, [.text(open), .text(close), .text(match), .int(Int64(limit))]) {
+            SearchHit(kind: "excerpt", excerptId: $0.text(0), noteId: nil, snippet: $0.text(1), score: -$0.double(2), citation: $0.text(3))
+        }
+        let noteHits = try db.query("""
+            SELECT n.excerpt_id, n.id, snippet(note_fts, 0, ?, ?, '…', 14), bm25(note_fts), COALESCE(e.citation_raw, '')
+            FROM note_fts JOIN note n ON n.seq = note_fts.rowid LEFT JOIN excerpt e ON e.id = n.excerpt_id
+            WHERE note_fts MATCH ? AND n.deleted = 0 ORDER BY rank LIMIT ?
+            """, [.text(open), .text(close), .text(match), .int(Int64(limit))]) {
+            SearchHit(kind: "note", excerptId: $0.text(0), noteId: $0.text(1), snippet: $0.text(2), score: -$0.double(3), citation: $0.text(4))
+        }
+        hits.append(contentsOf: noteHits)
+        hits.sort { $0.score > $1.score }
+        return Array(hits.prefix(limit))
+    }
+
+    /// Every value a note's fields have had that is no longer current, plus the current ones.
+    public func history(noteID: String) throws -> [HistoryEntry] {
+        guard let row = try db.first(
+            "SELECT body, body_stamp, deleted, deleted_stamp FROM note WHERE id = ?", [.text(noteID)], {
+                ($0.text(0), $0.text(1), $0.int(2) != 0, $0.optionalText(3))
+            })
+        else { throw ReplicaError.unknownNote(noteID) }
+        func entry(_ field: String, _ value: String, _ stamp: String, _ by: String?) -> HistoryEntry {
+            HistoryEntry(
+                field: field, value: value, stamp: stamp, writtenAt: Stamp(stamp).map { ISOTime.format($0.wall) } ?? "",
+                supersededBy: by, current: by == nil)
+        }
+        var out = try db.query(
+            "SELECT field, value, stamp, superseded_by FROM superseded WHERE field IN (?, ?)",
+            [.text(FieldKey.noteBody(noteId: noteID).description), .text(FieldKey.noteDeleted(noteId: noteID).description)]
+        ) { s in
+            let isBody = s.text(0).hasPrefix("note.body:")
+            return entry(isBody ? "body" : "deleted", isBody ? s.text(1) : (s.text(1) == "true" ? "deleted" : "restored"), s.text(2), s.text(3))
+        }
+        if !row.1.isEmpty { out.append(entry("body", row.0, row.1, nil)) }
+        if let ds = row.3 { out.append(entry("deleted", row.2 ? "deleted" : "restored", ds, nil)) }
+        out.sort { $0.stamp < $1.stamp }
+        return out
+    }
+
+    public func status() throws -> ReplicaStatus {
+        ReplicaStatus(
+            pending: Int(try db.first("SELECT COUNT(*) FROM outbox") { $0.int(0) } ?? 0),
+            lastSync: try meta("last_sync"), remote: try meta("remote_url"),
+            excerpts: Int(try db.first("SELECT COUNT(*) FROM excerpt") { $0.int(0) } ?? 0),
+            notes: Int(try db.first("SELECT COUNT(*) FROM note WHERE deleted = 0 AND body_stamp <> ''") { $0.int(0) } ?? 0),
+            replicaId: replicaID)
+    }
+
+    // MARK: local writes (each one: merge + outbox in one transaction)
+
+    public func addNote(excerptID: String, body: String, collection: String? = nil) throws -> Note {
+        if let problem = Limits.validateNoteBody(body) { throw ReplicaError.invalid(problem) }
+        guard try excerpt(id: excerptID) != nil else { throw ReplicaError.unknownExcerpt(excerptID) }
+        let id = UUID().uuidString.lowercased()
+        try write {
+            try withClock { clock in
+                let header = NoteHeader(id: id, excerptId: excerptID, createdAt: now(), collection: collection)
+                _ = try record(.noteBody(header, body: body, stamp: clock.tick(), base: nil))
+            }
+        }
+        return try note(id: id)!
+    }
+
+    func noteHeader(_ id: String) throws -> (NoteHeader, bodyStamp: Stamp?, deleted: Bool, deletedStamp: Stamp?)? {
+        try db.first("SELECT id, excerpt_id, created_at, collection, body_stamp, deleted, deleted_stamp FROM note WHERE id = ?", [.text(id)]) {
+            (NoteHeader(id: $0.text(0), excerptId: $0.text(1), createdAt: $0.int(2), collection: $0.optionalText(3)),
+             Stamp($0.text(4)), $0.int(5) != 0, $0.optionalText(6).flatMap { Stamp($0) })
+        }
+    }
+
+    public func editNote(id: String, body: String) throws -> Note {
+        if let problem = Limits.validateNoteBody(body) { throw ReplicaError.invalid(problem) }
+        try write {
+            guard let (header, bodyStamp, deleted, _) = try noteHeader(id) else { throw ReplicaError.unknownNote(id) }
+            if deleted { throw ReplicaError.noteDeleted(id) }
+            try withClock { clock in
+                _ = try record(.noteBody(header, body: body, stamp: clock.tick(), base: bodyStamp))
+            }
+        }
+        return try note(id: id)!
+    }
+
+    public func removeNote(id: String) throws {
+        try write {
+            guard let (header, _, deleted, deletedStamp) = try noteHeader(id) else { throw ReplicaError.unknownNote(id) }
+            if deleted { throw ReplicaError.noteDeleted(id) }
+            try withClock { clock in
+                _ = try record(.noteDeleted(header, deleted: true, stamp: clock.tick(), base: deletedStamp))
+            }
+        }
+    }
+
+    /// Adds (present) or removes tags; returns the tags that changed.
+    public func setTags(excerptID: String, tags: [String], present: Bool) throws -> [String] {
+        for t in tags { if let problem = Limits.validateTag(t) { throw ReplicaError.invalid(problem) } }
+        guard try excerpt(id: excerptID) != nil else { throw ReplicaError.unknownExcerpt(excerptID) }
+        return try write {
+            try withClock { clock in
+                try tags.filter { try setTag(excerptID: excerptID, name: $0, present: present, clock: &clock) }
+            }
+        }
+    }
+
+    func setTag(excerptID: String, name: String, present: Bool, clock: inout HybridClock) throws -> Bool {
+        let current = try db.first("SELECT present, stamp FROM tag WHERE excerpt_id = ? AND name = ?", [.text(excerptID), .text(name)]) {
+            ($0.int(0) != 0, Stamp($0.text(1)))
+        }
+        if let current, current.0 == present { return false }
+        if current == nil && !present { return false }
+        _ = try record(.tag(excerptId: excerptID, name: name, present: present, stamp: clock.tick(), base: current?.1))
+        return true
+    }
+
+    /// Merges a local change and queues it for the daemon.
+    func record(_ change: Change) throws -> MergeReport {
+        let report = try merge(change)
+        let payload = String(decoding: try JSONEncoder().encode(change), as: UTF8.self)
+        try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'field', ?)")
+            .run(.text(change.id), .text(payload))
+        return report
+    }
+
+    // MARK: merge (shared by local writes and pulled changes)
+
+    public struct MergeReport: Sendable, Equatable {
+        public var changed: Bool
+        public var conflict: Bool
+    }
+
+    /// Applies one change by the last-writer-wins rule, keeping the losing value in `superseded`.
+    func merge(_ change: Change) throws -> MergeReport {
+        switch change {
+        case .excerpt(let e):
+            return MergeReport(changed: try insertExcerpt(e), conflict: false)
+        case .noteBody(let h, let body, let stamp, let base):
+            let current = try db.first("SELECT body, body_stamp FROM note WHERE id = ?", [.text(h.id)]) {
+                ($0.text(0), Stamp($0.text(1)))
+            }
+            if current == nil {
+                try db.run(
+                    "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?, ?)",
+                    .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt), .text(body),
+                    .text(stamp.description))
+                return MergeReport(changed: true, conflict: false)
+            }
+            let existing = current!.1.map { Versioned(current!.0, stamp: $0) }
+            let outcome = LastWriterWins.merge(current: existing, incoming: Versioned(body, stamp: stamp))
+            try keep(outcome, field: .noteBody(noteId: h.id), incoming: Versioned(body, stamp: stamp), current: existing)
+            if case .rejected = outcome {} else if outcome != .duplicate {
+                try db.run("UPDATE note SET body = ?, body_stamp = ? WHERE id = ?", .text(body), .text(stamp.description), .text(h.id))
+            }
+            return MergeReport(changed: outcome != .duplicate && outcome != .rejected, conflict: LastWriterWins.isConflict(outcome, base: base))
+        case .noteDeleted(let h, let deleted, let stamp, let base):
+            let current = try db.first("SELECT deleted, deleted_stamp FROM note WHERE id = ?", [.text(h.id)]) {
+                ($0.int(0) != 0, $0.optionalText(1).flatMap { Stamp($0) })
+            }
+            if current == nil {
+                // the tombstone arrived before the body: keep a bodiless row to merge into
+                try db.run(
+                    "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp, deleted, deleted_stamp) VALUES (?, ?, ?, ?, '', '', ?, ?)",
+                    .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt),
+                    .int(deleted ? 1 : 0), .text(stamp.description))
+                return MergeReport(changed: true, conflict: false)
+            }
+            let existing = current!.1.map { Versioned(current!.0, stamp: $0) }
+            let incoming = Versioned(deleted, stamp: stamp)
+            let outcome = LastWriterWins.merge(current: existing, incoming: incoming)
+            try keep(outcome, field: .noteDeleted(noteId: h.id), incoming: incoming, current: existing)
+            let applies: Bool
+            switch outcome {
+            case .inserted, .replaced: applies = true
+            case .rejected, .duplicate: applies = false
+            }
+            if applies {
+                try db.run("UPDATE note SET deleted = ?, deleted_stamp = ? WHERE id = ?", .int(deleted ? 1 : 0), .text(stamp.description), .text(h.id))
+            }
+            return MergeReport(changed: applies, conflict: LastWriterWins.isConflict(outcome, base: base))
+        case .tag(let excerptID, let name, let present, let stamp, let base):
+            let existing = try db.first("SELECT present, stamp FROM tag WHERE excerpt_id = ? AND name = ?", [.text(excerptID), .text(name)]) {
+                s -> Versioned<Bool>? in Stamp(s.text(1)).map { Versioned(s.int(0) != 0, stamp: $0) }
+            } ?? nil
+            let incoming = Versioned(present, stamp: stamp)
+            let outcome = LastWriterWins.merge(current: existing, incoming: incoming)
+            try keep(outcome, field: .tag(excerptId: excerptID, name: name), incoming: incoming, current: existing)
+            let applies: Bool
+            switch outcome {
+            case .inserted, .replaced: applies = true
+            case .rejected, .duplicate: applies = false
+            }
+            if applies {
+                try db.run(
+                    "INSERT INTO tag(excerpt_id, name, present, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(excerpt_id, name) DO UPDATE SET present = excluded.present, stamp = excluded.stamp",
+                    .text(excerptID), .text(name), .int(present ? 1 : 0), .text(stamp.description))
+            }
+            return MergeReport(changed: applies, conflict: LastWriterWins.isConflict(outcome, base: base))
+        }
+    }
+
+    /// Records the losing value of a merge.
+    private func keep<V>(_ outcome: MergeOutcome<V>, field: FieldKey, incoming: Versioned<V>, current: Versioned<V>?) throws {
+        let loser: Versioned<V>
+        let winner: Stamp
+        switch outcome {
+        case .inserted, .duplicate: return
+        case .replaced(let old):
+            loser = old
+            winner = incoming.stamp
+        case .rejected:
+            loser = incoming
+            winner = current!.stamp
+        }
+        try db.prepare("INSERT OR IGNORE INTO superseded(field, stamp, value, superseded_by) VALUES (?, ?, ?, ?)")
+            .run(.text(field.description), .text(loser.stamp.description), .text(Replica.text(loser.value)), .text(winner.description))
+    }
+
+    static func text<V>(_ value: V) -> String {
+        if let b = value as? Bool { return b ? "true" : "false" }
+        return "\(value)"
+    }
+}

@@ -1,0 +1,252 @@
+import CSQLite
+import GlossMigrations
+
+/// A value bound to or read from SQLite.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case text(String)
+}
+
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public let path: String
+
+    /// The file is damaged or is not an SQLite database at all.
+    public var isCorruption: Bool {
+        let primary = code & 0xFF
+        return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
+    }
+
+    public var description: String {
+        if isCorruption {
+            return "the database \(path) is damaged or is not a Gloss database (\(message))"
+        }
+        return "SQLite error \(code) on \(path): \(message)"
+    }
+}
+
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection. Not thread-safe: use it from one task or thread at a time.
+public final class Database {
+    public let path: String
+    let handle: OpaquePointer
+    private var cache: [String: Statement] = [:]
+
+    /// Opens (creating if needed) the database at `path` in WAL mode with synchronous=NORMAL.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        var h: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let h else {
+            let message = h.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let h { sqlite3_close_v2(h) }
+            throw SQLiteError(code: rc, message: message, path: path)
+        }
+        handle = h
+        sqlite3_busy_timeout(h, 5000)
+        sqlite3_extended_result_codes(h, 1)
+        if !readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+        }
+        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ code: Int32) -> SQLiteError {
+        SQLiteError(code: code, message: String(cString: sqlite3_errmsg(handle)), path: path)
+    }
+
+    /// Runs one or more statements with no parameters.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: message, path: path)
+        }
+    }
+
+    /// A prepared statement, cached by its text.
+    public func prepare(_ sql: String) throws -> Statement {
+        if let s = cache[sql] {
+            s.reset()
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        let s = Statement(stmt, db: self)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs `body` in a transaction (BEGIN IMMEDIATE by default, so writers queue instead of
+    /// failing half-way); commits if it returns, rolls back if it throws.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs one statement with parameters, returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: SQLValue...) throws -> Int {
+        let s = try prepare(sql)
+        try s.bind(values)
+        while try s.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Rows of a query mapped by `row`.
+    public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> [T] {
+        let s = try prepare(sql)
+        try s.bind(values)
+        var out: [T] = []
+        while try s.step() { out.append(try row(s)) }
+        return out
+    }
+
+    /// The first row of a query, if any.
+    public func first<T>(_ sql: String, _ values: [SQLValue] = [], _ row: (Statement) throws -> T) throws -> T? {
+        let s = try prepare(sql)
+        try s.bind(values)
+        defer { s.reset() }
+        return try s.step() ? try row(s) : nil
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// `PRAGMA quick_check`: nil when the file is sound, else what SQLite found.
+    public func quickCheck() throws -> String? {
+        let rows = try query("PRAGMA quick_check") { $0.text(0) }
+        return rows == ["ok"] ? nil : rows.prefix(5).joined(separator: "; ")
+    }
+}
+
+/// A prepared statement. Columns are read by index.
+public final class Statement {
+    let stmt: OpaquePointer
+    unowned let db: Database
+
+    init(_ stmt: OpaquePointer, db: Database) {
+        self.stmt = stmt
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    public func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    public func bind(_ values: [SQLValue]) throws {
+        sqlite3_reset(stmt)
+        for (i, v) in values.enumerated() { try bind(Int32(i + 1), v) }
+    }
+
+    public func bind(_ index: Int32, _ value: SQLValue) throws {
+        let rc: Int32
+        switch value {
+        case .null: rc = sqlite3_bind_null(stmt, index)
+        case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
+        case .text(let s):
+            var s = s
+            rc = s.withUTF8 { buf -> Int32 in
+                guard let base = buf.baseAddress else { return sqlite3_bind_text(stmt, index, "", 0, transient) }
+                return base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                    sqlite3_bind_text(stmt, index, $0, Int32(buf.count), transient)
+                }
+            }
+        }
+        if rc != SQLITE_OK { throw db.error(rc) }
+    }
+
+    /// Advances; true when a row is available.
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        let e = db.error(rc)
+        sqlite3_reset(stmt)
+        throw e
+    }
+
+    /// Binds, runs to completion and resets.
+    public func run(_ values: SQLValue...) throws {
+        try bind(values)
+        while try step() {}
+        sqlite3_reset(stmt)
+    }
+
+    public func int(_ col: Int32) -> Int64 { sqlite3_column_int64(stmt, col) }
+    public func isNull(_ col: Int32) -> Bool { sqlite3_column_type(stmt, col) == SQLITE_NULL }
+    public func optionalInt(_ col: Int32) -> Int64? { isNull(col) ? nil : int(col) }
+
+    public func text(_ col: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, col) else { return "" }
+        let n = Int(sqlite3_column_bytes(stmt, col))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    public func optionalText(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
+}
+
+/// The schema version on disk is newer than this binary knows.
+public struct SchemaTooNewError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let onDisk: Int
+    public let known: Int
+    public var description: String {
+        "\(path) has schema version \(onDisk), but this program knows only up to \(known); use a newer version of Gloss"
+    }
+}
+
+/// Applies SQL migrations in order, each in its own transaction, recording each one in
+/// `schema_migrations` and `PRAGMA user_version`.
+public enum Migrator {
+    public static func migrate(_ db: Database, _ migrations: [MigrationFile], now: String) throws {
+        let current = Int(try db.first("PRAGMA user_version") { $0.int(0) } ?? 0)
+        let known = migrations.map(\.version).max() ?? 0
+        if current > known { throw SchemaTooNewError(path: db.path, onDisk: current, known: known) }
+        for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
+            try db.transaction {
+                try db.execute(m.sql)
+                try db.run(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    .int(Int64(m.version)), .text(m.name), .text(now))
+                try db.execute("PRAGMA user_version = \(m.version)")
+            }
+        }
+    }
+
+    public static func version(_ db: Database) throws -> Int {
+        Int(try db.first("PRAGMA user_version") { $0.int(0) } ?? 0)
+    }
+}
+
+extension Statement {
+    public func double(_ col: Int32) -> Double { sqlite3_column_double(stmt, col) }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import GlossCorpus
+import GlossReplica
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List excerpts in import order.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Only excerpts with this tag.") var tag: String?
+    @Option(help: "Only excerpts whose citation contains this text (case-insensitive).") var source: String?
+    @Option(help: "At most this many excerpts.") var limit: Int?
+
+    func run() throws {
+        let replica = try global.openReplica()
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        let records = try replica.list(tag: tag, source: source, limit: limit)
+        if output.json { return try Output.json(records) }
+        if records.isEmpty {
+            Output.message("no excerpts\(tag.map { " tagged '\($0)'" } ?? "")\(source.map { " from sources matching '\($0)'" } ?? "")")
+            return
+        }
+        ExcerptPrinter.printList(records)
+    }
+}
+
+enum ExcerptPrinter {
+    static func printList(_ records: [ExcerptRecord]) {
+        let width = Output.width
+        for r in records {
+            Output.line(Output.bold(Output.short(r.id)) + "  " + Output.clip(r.text, width - 10))
+            var meta = "          " + Output.clip(Output.shortCitation(r), width - 10)
+            if !r.tags.isEmpty { meta += "\n          " + r.tags.map { "#" + $0 }.joined(separator: " ") }
+            if !r.notes.isEmpty { meta += "  (\(r.notes.count) note\(r.notes.count == 1 ? "" : "s"))" }
+            Output.line(Output.dim(meta))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import GlossReplica
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Full-text search over excerpts, citations and notes, best match first.",
+        discussion: "Words must all match; \"quoted words\" match as a phrase; word* matches a prefix.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(parsing: .remaining, help: "What to search for.") var query: [String]
+    @Option(help: "At most this many results.") var limit = 20
+
+    func run() throws {
+        let q = query.joined(separator: " ")
+        guard !q.trimmingWhitespace().isEmpty else { throw ValidationError("give something to search for") }
+        let replica = try global.openReplica()
+        let tty = !output.json && Output.stdoutIsTerminal
+        let hits = try replica.search(q, limit: max(1, limit), open: tty ? "\u{1B}[1;33m" : "**", close: tty ? "\u{1B}[0m" : "**")
+        if output.json { return try Output.json(hits) }
+        if hits.isEmpty {
+            Output.message("no matches for '\(q)'")
+            return
+        }
+        for h in hits {
+            let what = h.kind == "note" ? "note \(Output.short(h.noteId ?? "")) on " : ""
+            Output.line(Output.bold(what + Output.short(h.excerptId)) + Output.dim("  " + Output.clip(h.citation, Output.width - 12 - what.count)))
+            Output.line(Output.wrap(h.snippet.replacingOccurrences(of: "\n", with: " "), indent: "    "))
+        }
+    }
+}

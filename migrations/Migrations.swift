@@ -1,0 +1,19 @@
+/// One SQL migration file, embedded at build time.
+public struct MigrationFile: Sendable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+}
+
+/// The migrations of each database, in order. Append-only, like the files themselves.
+public enum Migrations {
+    public static let replica: [MigrationFile] = [
+        MigrationFile(version: 1, name: "replica/0001_replica.sql", sql: text(PackageResources._001_replica_sql)),
+    ]
+
+    public static let server: [MigrationFile] = [
+        MigrationFile(version: 1, name: "server/0001_server.sql", sql: text(PackageResources._001_server_sql)),
+    ]
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+}
