@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The `gloss` binary end to end, in temporary homes.
+@Suite struct CLITests {
+    struct ImportJSON: Decodable { var imported: Int; var duplicates: Int; var sources: Int; var warnings: [String] }
+    struct NoteJSON: Decodable { var id: String; var excerptId: String; var body: String; var createdAt: String; var updatedAt: String }
+    struct ExcerptJSON: Decodable {
+        struct CitationJSON: Decodable { var raw: String; var authors: [String]; var title: String; var year: Int?; var pages: String }
+        var id: String; var text: String; var citation: CitationJSON; var tags: [String]; var notes: [NoteJSON]
+    }
+    struct TagJSON: Decodable, Equatable { var name: String; var count: Int }
+    struct StatusJSON: Decodable { var pending: Int; var lastSync: String?; var remote: String? }
+    struct HitJSON: Decodable { var kind: String; var excerptId: String; var snippet: String }
+    struct HistoryJSON: Decodable { var field: String; var value: String; var current: Bool }
+
+    @Test func importAnnotateAndReadBackAcrossRestarts() throws {
+        let home = TestSupport.tempDir("cli")
+        let first = try gloss(home, "import", TestSupport.sampleCorpusPath, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = try first.json(ImportJSON.self)
+        #expect(summary.imported == 116 && summary.duplicates == 0 && summary.sources == 46)
+        #expect(summary.warnings.count == 2)
+        let second = try gloss(home, "import", TestSupport.sampleCorpusPath, "--json").json(ImportJSON.self)
+        #expect(second.imported == 0 && second.duplicates == 116)
+
+        let all = try gloss(home, "list", "--json").json([ExcerptJSON].self)
+        #expect(all.count == 116)
+        let target = all[7]
+        let prefix = String(target.id.prefix(7))
+        let added = try gloss(home, "note", "add", prefix, "Molotov's account, compare Conquest.", "--json")
+        #expect(added.status == 0, "\(added.stderr)")
+        let note = try added.json(NoteJSON.self)
+        #expect(note.excerptId == target.id)
+        #expect(try gloss(home, "tag", "add", prefix, "purge-trials", "molotov").status == 0)
+        #expect(try gloss(home, "note", "edit", String(note.id.prefix(8)), "Molotov's account; compare Conquest p. 200.").status == 0)
+
+        // every read command sees the annotations (each run is a new process: a restart)
+        let shown = try gloss(home, "show", prefix, "--json").json(ExcerptJSON.self)
+        #expect(shown.tags == ["molotov", "purge-trials"])
+        #expect(shown.notes.map(\.body) == ["Molotov's account; compare Conquest p. 200."])
+        #expect(try gloss(home, "list", "--tag", "purge-trials", "--json").json([ExcerptJSON].self).map(\.id) == [target.id])
+        #expect(try gloss(home, "list", "--source", "chuev", "--json").json([ExcerptJSON].self).count == 9)
+        #expect(try gloss(home, "list", "--limit", "10", "--json").json([ExcerptJSON].self).count == 10)
+        #expect(try gloss(home, "tag", "list", "--json").json([TagJSON].self) == [TagJSON(name: "molotov", count: 1), TagJSON(name: "purge-trials", count: 1)])
+        let hits = try gloss(home, "search", "compare", "Conquest", "--json").json([HitJSON].self)
+        #expect(hits.contains { $0.kind == "note" && $0.excerptId == target.id })
+        let history = try gloss(home, "history", note.id, "--json").json([HistoryJSON].self)
+        #expect(history.map(\.value) == ["Molotov's account, compare Conquest.", "Molotov's account; compare Conquest p. 200."])
+        #expect(history.map(\.current) == [false, true])
+        #expect(try gloss(home, "status", "--json").json(StatusJSON.self).pending == 116 + 4)
+
+        // exports
+        let md = try gloss(home, "export", "--format", "markdown", "--tag", "purge-trials")
+        #expect(md.status == 0)
+        #expect(md.stdout.contains("> " + target.text.split(separator: "\n")[0]))
+        #expect(md.stdout.contains("— " + target.citation.raw))
+        #expect(md.stdout.contains("compare Conquest p. 200."))
+        #expect(md.stdout.contains("`purge-trials`"))
+        let exportPath = home + "/export.json"
+        #expect(try gloss(home, "export", "--format", "json", "--output", exportPath).status == 0)
+        let other = TestSupport.tempDir("cli-other")
+        let reimport = try gloss(other, "import", exportPath, "--json")
+        #expect(reimport.status == 0, "\(reimport.stderr)")
+        #expect(try reimport.json(ImportJSON.self).imported == 116)
+        let copied = try gloss(other, "show", prefix, "--json").json(ExcerptJSON.self)
+        #expect(copied.notes.map(\.body) == shown.notes.map(\.body))
+        #expect(copied.tags == shown.tags)
+
+        // note rm hides the note but history keeps its words
+        #expect(try gloss(home, "note", "rm", note.id).status == 0)
+        #expect(try gloss(home, "note", "list", prefix, "--json").json([NoteJSON].self).isEmpty)
+        #expect(try gloss(home, "history", note.id, "--json").json([HistoryJSON].self).count == 3)
+    }
+
+    @Test func errorsAreOneLineWithNonZeroExit() throws {
+        let home = TestSupport.tempDir("cli-errors")
+        _ = try gloss(home, "import", "--sample")
+        for args in [["show", "ffffffff"], ["show", "ab"], ["note", "edit", "00000000", "x"], ["history", "nope0000"],
+                     ["import", home + "/missing.txt"], ["tag", "add", "ffffffff", "t"]] {
+            let r = try runProcess(TestSupport.binDir.appendingPathComponent("gloss").path, args + ["--home", home])
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stdout.isEmpty, "\(args)")
+            #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func badInputLeavesTheReplicaIntact() throws {
+        let home = TestSupport.tempDir("cli-bad")
+        _ = try gloss(home, "import", "--sample")
+        let before = try gloss(home, "list", "--json").stdout
+        let badUTF8 = home + "/bad.txt"
+        try Data(Array("Title\nText \u{00E9}".utf8) + [0xFF, 0xFE] + Array("\nA, B. C. D: E, 1990, p. 1\n".utf8)).write(to: URL(fileURLWithPath: badUTF8))
+        let r = try gloss(home, "import", badUTF8)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("invalid UTF-8 at byte offset 13"))
+        let notJSON = home + "/bad.json"
+        try Data("{\"excerpts\": [{\"text\": 3}]}".utf8).write(to: URL(fileURLWithPath: notJSON))
+        let j = try gloss(home, "import", notJSON)
+        #expect(j.status != 0)
+        #expect(j.stderr.contains("not a Gloss export"))
+        #expect(try gloss(home, "list", "--json").stdout == before)
+        let lossy = try gloss(home, "import", badUTF8, "--replace-invalid", "--json").json(ImportJSON.self)
+        #expect(lossy.imported == 1)
+        #expect(lossy.warnings.contains { $0.contains("offset 13") })
+    }
+
+    @Test func homeComesFromTheEnvironment() throws {
+        let home = TestSupport.tempDir("cli-env")
+        let r = try runProcess(TestSupport.binDir.appendingPathComponent("gloss").path, ["import", "--sample", "--json"], environment: ["GLOSS_HOME": home])
+        #expect(r.status == 0)
+        #expect(FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+    }
+}

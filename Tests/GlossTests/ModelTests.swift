@@ -1,0 +1,183 @@
+import Foundation
+import GlossModel
+import PropertyBased
+import Testing
+
+@Suite struct StampTests {
+    @Test func textFormRoundTripsAndSortsLikeStamps() throws {
+        let stamps = [
+            Stamp(wall: 0, counter: 0, node: "a"), Stamp(wall: 1, counter: 0, node: "a"),
+            Stamp(wall: 1, counter: 1, node: "a"), Stamp(wall: 1, counter: 1, node: "b"),
+            Stamp(wall: 1_764_000_000_000, counter: 0, node: "a"), Stamp(wall: 1_764_000_000_000, counter: 255, node: "z"),
+        ]
+        for (a, b) in zip(stamps, stamps.dropFirst()) {
+            #expect(a < b)
+            #expect(a.description < b.description)
+            #expect(Stamp(a.description) == a)
+        }
+        #expect(Stamp("garbage") == nil)
+        #expect(Stamp("000000000001.00000000.") == nil)
+        #expect(Stamp("000000000001.00000000.bad node") == nil)
+    }
+
+    @Test func tickIsMonotonicEvenWhenTheWallClockGoesBack() {
+        let times = TimeSource([1000, 1000, 900, 2000, 1500])
+        var clock = HybridClock(node: "r1", now: times.next)
+        let stamps = (0..<5).map { _ in clock.tick() }
+        #expect(stamps == stamps.sorted())
+        #expect(Set(stamps).count == 5)
+        #expect(stamps[0] == Stamp(wall: 1000, counter: 0, node: "r1"))
+        #expect(stamps[1] == Stamp(wall: 1000, counter: 1, node: "r1"))
+        #expect(stamps[2] == Stamp(wall: 1000, counter: 2, node: "r1"))
+        #expect(stamps[3] == Stamp(wall: 2000, counter: 0, node: "r1"))
+        #expect(stamps[4] == Stamp(wall: 2000, counter: 1, node: "r1"))
+    }
+
+    @Test(arguments: [
+        // (local wall now, last local, remote) -> the next tick must exceed remote and last
+        (Int64(1000), Stamp(wall: 500, counter: 0, node: "me"), Stamp(wall: 3_600_000, counter: 7, node: "other")),
+        (Int64(5000), Stamp(wall: 4000, counter: 3, node: "me"), Stamp(wall: 4000, counter: 9, node: "other")),
+        (Int64(100), Stamp(wall: 9000, counter: 2, node: "me"), Stamp(wall: 10, counter: 0, node: "other")),
+        (Int64(100), Stamp(wall: 100, counter: 2, node: "me"), Stamp(wall: 100, counter: 2, node: "zzz")),
+    ])
+    func receiveMovesTheClockPastRemoteStamps(now: Int64, last: Stamp, remote: Stamp) {
+        var clock = HybridClock(node: "me", last: last, now: { now })
+        clock.receive(remote)
+        let next = clock.tick()
+        #expect(next > remote)
+        #expect(next > last)
+    }
+
+    @Test func aMachineOneHourBehindStillOrdersItsNextEditAfterWhatItSynced() {
+        let hour: Int64 = 3_600_000
+        var fast = HybridClock(node: "fast", now: { 10 * hour })
+        var slow = HybridClock(node: "slow", now: { 9 * hour })
+        let synced = fast.tick()
+        slow.receive(synced)
+        #expect(slow.tick() > synced)
+    }
+}
+
+final class TimeSource: @unchecked Sendable {
+    private var values: [Int64]
+    init(_ values: [Int64]) { self.values = values }
+    var next: @Sendable () -> Int64 { { [self] in values.isEmpty ? 0 : values.removeFirst() } }
+}
+
+@Suite struct MergeTests {
+    static let s1 = Stamp(wall: 10, counter: 0, node: "a")
+    static let s2 = Stamp(wall: 10, counter: 0, node: "b")
+    static let s3 = Stamp(wall: 10, counter: 1, node: "a")
+    static let s4 = Stamp(wall: 11, counter: 0, node: "a")
+
+    @Test(arguments: [
+        // current, incoming, expected winner value
+        (Versioned("old", stamp: s1), Versioned("new", stamp: s4), "new"),  // later wall wins
+        (Versioned("new", stamp: s4), Versioned("old", stamp: s1), "new"),  // earlier loses
+        (Versioned("x", stamp: s1), Versioned("y", stamp: s3), "y"),  // counter breaks equal wall
+        (Versioned("from-a", stamp: s1), Versioned("from-b", stamp: s2), "from-b"),  // replica id breaks full tie
+        (Versioned("from-b", stamp: s2), Versioned("from-a", stamp: s1), "from-b"),
+        (Versioned("same", stamp: s1), Versioned("same", stamp: s1), "same"),  // duplicate
+    ])
+    func higherStampWins(current: Versioned<String>, incoming: Versioned<String>, winner: String) {
+        #expect(LastWriterWins.winner(current, incoming).value == winner)
+        #expect(LastWriterWins.winner(incoming, current).value == winner)
+    }
+
+    @Test func outcomesSayWhatToKeep() {
+        let a = Versioned("a", stamp: Self.s1), b = Versioned("b", stamp: Self.s4)
+        #expect(LastWriterWins.merge(current: nil, incoming: a) == .inserted)
+        #expect(LastWriterWins.merge(current: a, incoming: b) == .replaced(superseded: a))
+        #expect(LastWriterWins.merge(current: b, incoming: a) == .rejected)
+        #expect(LastWriterWins.merge(current: a, incoming: a) == .duplicate)
+        // conflict: only when the writer had not seen what it replaced
+        #expect(LastWriterWins.isConflict(MergeOutcome<String>.replaced(superseded: a), base: Self.s1) == false)
+        #expect(LastWriterWins.isConflict(MergeOutcome<String>.replaced(superseded: a), base: nil) == true)
+        #expect(LastWriterWins.isConflict(MergeOutcome<String>.rejected, base: nil) == true)
+    }
+
+    @Test func deletionIsAFieldLikeAnyOther() {
+        let edit = Versioned(false, stamp: Self.s1)
+        let delete = Versioned(true, stamp: Self.s4)
+        #expect(LastWriterWins.winner(edit, delete).value == true)
+        #expect(LastWriterWins.winner(delete, edit).value == true)
+    }
+
+    @Sendable static func version(_ n: [Int]) -> Versioned<String> {
+        Versioned(["α", "β", "γ", "δ", "ε"][n[3]], stamp: Stamp(wall: Int64(n[0]), counter: UInt32(n[1]), node: ["r1", "r2", "r3", "r4", "r5"][n[2]]))
+    }
+
+    @Test func mergeIsCommutative() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...4).array(of: 4).map(Self.version), Gen.int(in: 0...4).array(of: 4).map(Self.version)) { a, b in
+            #expect(LastWriterWins.winner(a, b) == LastWriterWins.winner(b, a))
+        }
+    }
+
+    @Test func mergeIsAssociative() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...4).array(of: 4).map(Self.version), Gen.int(in: 0...4).array(of: 4).map(Self.version), Gen.int(in: 0...4).array(of: 4).map(Self.version)) { a, b, c in
+            let left = LastWriterWins.winner(LastWriterWins.winner(a, b), c)
+            let right = LastWriterWins.winner(a, LastWriterWins.winner(b, c))
+            #expect(left == right)
+        }
+    }
+
+    @Test func mergeIsIdempotent() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...4).array(of: 4).map(Self.version), Gen.int(in: 0...4).array(of: 4).map(Self.version)) { a, b in
+            #expect(LastWriterWins.winner(a, a) == a)
+            let once = LastWriterWins.winner(a, b)
+            #expect(LastWriterWins.winner(once, b) == once)
+        }
+    }
+
+    @Test func anyOrderOfAnyRepeatedDeliveriesResolvesToTheMaximum() async {
+        await propertyCheck(count: 300, input: Gen.int(in: 0...4).array(of: 4).map(Self.version).array(of: 1...12)) { versions in
+            let expected = LastWriterWins.resolve(versions)!
+            var shuffled = versions + versions.prefix(3)
+            shuffled.shuffle()
+            #expect(LastWriterWins.resolve(shuffled) == expected)
+            // folding with merge outcomes, as stores do, ends on the same value
+            var current: Versioned<String>?
+            for v in shuffled {
+                switch LastWriterWins.merge(current: current, incoming: v) {
+                case .inserted, .replaced: current = v
+                case .rejected, .duplicate: break
+                }
+            }
+            #expect(current == expected)
+        }
+    }
+}
+
+@Suite struct ChangeCodingTests {
+    @Test func changesRoundTripThroughJSONWithStableIDs() throws {
+        let excerpt = Excerpt(text: "A quoted passage.", citation: Citation(raw: "Author, A. Title. Place: Pub, 2000, p. 1"))
+        let note = NoteHeader(id: "n1", excerptId: excerpt.id, createdAt: 5)
+        let s = Stamp(wall: 42, counter: 1, node: "abc")
+        let changes: [Change] = [
+            .excerpt(excerpt),
+            .noteBody(note, body: "hello", stamp: s, base: nil),
+            .noteDeleted(note, deleted: true, stamp: s, base: s),
+            .tag(excerptId: excerpt.id, name: "purge", present: false, stamp: s, base: nil),
+        ]
+        for c in changes {
+            let data = try JSONEncoder().encode(c)
+            let back = try JSONDecoder().decode(Change.self, from: data)
+            #expect(back == c)
+            #expect(back.id == c.id)
+            #expect(c.validationError() == nil)
+        }
+        #expect(Set(changes.map(\.id)).count == changes.count)
+    }
+
+    @Test func validationRejectsWhatAPeerCouldGetWrong() {
+        let s = Stamp(wall: 1, counter: 0, node: "n")
+        let forged = Excerpt(id: String(repeating: "a", count: 32), text: "x", citation: Citation(raw: "y"), compilation: "")
+        #expect(Change.excerpt(forged).validationError() != nil)
+        #expect(Change.tag(excerptId: "nothex", name: "t", present: true, stamp: s, base: nil).validationError() != nil)
+        #expect(Change.tag(excerptId: forged.id, name: "has space", present: true, stamp: s, base: nil).validationError() != nil)
+        #expect(Change.tag(excerptId: forged.id, name: String(repeating: "t", count: 65), present: true, stamp: s, base: nil).validationError() != nil)
+        let note = NoteHeader(id: "n", excerptId: forged.id, createdAt: 0)
+        #expect(Change.noteBody(note, body: "   ", stamp: s, base: nil).validationError() != nil)
+        #expect(Change.noteBody(note, body: String(repeating: "x", count: Limits.maxNoteBytes + 1), stamp: s, base: nil).validationError() != nil)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import GlossCorpus
+import GlossMigrations
+import GlossModel
+import GlossReplica
+import GlossSQLite
+import Testing
+
+@Suite struct ReplicaTests {
+    func sampleReplica() throws -> (Replica, ParsedCorpus) {
+        let replica = try Replica(home: TestSupport.tempDir("replica"))
+        let parsed = try CompilationParser().parse(try TestSupport.sampleCorpus())
+        _ = try replica.importExcerpts(parsed.excerpts)
+        return (replica, parsed)
+    }
+
+    @Test func migrationsAreAppliedInOrderAndRecorded() throws {
+        let replica = try Replica(home: TestSupport.tempDir())
+        let rows = try replica.db.query("SELECT version, name FROM schema_migrations ORDER BY version") { ($0.int(0), $0.text(1)) }
+        #expect(rows.map(\.0) == Migrations.replica.map { Int64($0.version) })
+        #expect(try Migrator.version(replica.db) == Migrations.replica.count)
+        #expect(try replica.db.first("PRAGMA journal_mode") { $0.text(0) } == "wal")
+        // opening again applies nothing new
+        let again = try Replica(home: replica.home)
+        #expect(try again.db.first("SELECT COUNT(*) FROM schema_migrations") { $0.int(0) } == Int64(Migrations.replica.count))
+        #expect(again.replicaID == replica.replicaID)
+    }
+
+    @Test func everyMigrationFileIsEmbedded() throws {
+        for folder in ["replica", "server"] {
+            let dir = TestSupport.repoRoot.appendingPathComponent("migrations/\(folder)").path
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".sql") }.sorted()
+            let embedded = (folder == "replica" ? Migrations.replica : Migrations.server).map(\.name)
+            #expect(files.map { "\(folder)/\($0)" } == embedded)
+            for (i, m) in (folder == "replica" ? Migrations.replica : Migrations.server).enumerated() {
+                #expect(m.version == i + 1)
+                let onDisk = try String(contentsOfFile: "\(dir)/\(m.name.split(separator: "/").last!)", encoding: .utf8)
+                #expect(onDisk == m.sql)
+            }
+        }
+    }
+
+    @Test func aReplicaFromANewerGlossIsRefused() throws {
+        let home = TestSupport.tempDir()
+        let replica = try Replica(home: home)
+        try replica.db.execute("PRAGMA user_version = 99")
+        #expect {
+            _ = try Replica(home: home)
+        } throws: { error in
+            "\(error)".contains("schema version 99") && "\(error)".contains("newer version of Gloss")
+        }
+    }
+
+    @Test func aCorruptReplicaIsReportedAndLeftAsItWas() throws {
+        let home = TestSupport.tempDir()
+        let path = home + "/" + Replica.fileName
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Replica(home: home)
+        } throws: { error in
+            guard case ReplicaError.corrupt = error else { return false }
+            return "\(error)".contains("move it aside")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
+    }
+
+    @Test func importIsIdempotentAndQueuesExcerptsForSync() throws {
+        let (replica, parsed) = try sampleReplica()
+        #expect(try replica.status().excerpts == 116)
+        #expect(try replica.status().pending == 116)
+        let again = try replica.importExcerpts(parsed.excerpts)
+        #expect(again.imported == 0)
+        #expect(again.duplicates == 116)
+        #expect(try replica.status().pending == 116)
+        #expect(try replica.sources().count == 46)
+        #expect(try replica.sources().first?.excerpts == 18)
+    }
+
+    @Test func everyWriteLandsWithItsOutboxEntryAndSupersededValue() throws {
+        let (replica, parsed) = try sampleReplica()
+        let excerpt = parsed.excerpts[3].id
+        let note = try replica.addNote(excerptID: excerpt, body: "first")
+        _ = try replica.editNote(id: note.id, body: "second")
+        _ = try replica.setTags(excerptID: excerpt, tags: ["purge", "army"], present: true)
+        _ = try replica.setTags(excerptID: excerpt, tags: ["army"], present: false)
+        try replica.removeNote(id: note.id)
+        // 116 excerpts + note body x2 + tag x3 + delete
+        #expect(try replica.status().pending == 116 + 6)
+        let history = try replica.history(noteID: note.id)
+        #expect(history.filter { $0.field == "body" }.map(\.value) == ["first", "second"])
+        #expect(history.first { $0.value == "first" }?.current == false)
+        #expect(history.contains { $0.field == "deleted" && $0.value == "deleted" && $0.current })
+        #expect(try replica.notes(excerptID: excerpt).isEmpty)
+        #expect(try replica.tags(of: excerpt) == ["purge"])
+        #expect(throws: ReplicaError.noteDeleted(note.id)) { try replica.editNote(id: note.id, body: "third") }
+    }
+
+    @Test func aFailedWriteLeavesNothingBehind() throws {
+        let (replica, parsed) = try sampleReplica()
+        let before = try replica.status()
+        #expect(throws: ReplicaError.self) { try replica.addNote(excerptID: parsed.excerpts[0].id, body: "  ") }
+        #expect(throws: ReplicaError.self) { try replica.setTags(excerptID: parsed.excerpts[0].id, tags: ["ok", "not ok"], present: true) }
+        #expect(throws: ReplicaError.self) { try replica.addNote(excerptID: String(repeating: "0", count: 32), body: "x") }
+        #expect(try replica.status() == before)
+        #expect(try replica.tagCounts().isEmpty)
+    }
+
+    @Test func prefixesResolveLikeGit() throws {
+        let (replica, parsed) = try sampleReplica()
+        let id = parsed.excerpts[10].id
+        #expect(try replica.resolveExcerpt(String(id.prefix(12))) == id)
+        #expect(try replica.resolveExcerpt(id.uppercased()) == id)
+        #expect(throws: ReplicaError.prefixTooShort("abc")) { try replica.resolveExcerpt("abc") }
+        #expect(throws: ReplicaError.unknownExcerpt("zzzz")) { try replica.resolveExcerpt("zzzz") }
+        // find two ids sharing a 1-character prefix and ask with 4 chars of each: unique; then
+        // an ambiguous prefix lists the candidates
+        let ids = parsed.excerpts.map(\.id).sorted()
+        let pair = zip(ids, ids.dropFirst()).first { $0.0.prefix(4) == $0.1.prefix(4) }
+        if let (a, b) = pair {
+            #expect { try replica.resolveExcerpt(String(a.prefix(4))) } throws: { error in
+                guard case ReplicaError.ambiguous(_, _, let candidates) = error else { return false }
+                return candidates.contains(a) && candidates.contains(b)
+            }
+        }
+    }
+
+    @Test func searchRanksAndHighlightsExcerptsAndNotes() throws {
+        let (replica, parsed) = try sampleReplica()
+        let hits = try replica.search("Tukhachevsky coup", limit: 5)
+        #expect(!hits.isEmpty)
+        #expect(hits.allSatisfy { $0.snippet.contains("**") })
+        #expect(hits.map(\.score) == hits.map(\.score).sorted(by: >))
+        _ = try replica.addNote(excerptID: parsed.excerpts[0].id, body: "Compare the zanzibar hypothesis.")
+        let noteHits = try replica.search("zanzibar")
+        #expect(noteHits.count == 1)
+        #expect(noteHits[0].kind == "note")
+        #expect(noteHits[0].snippet.contains("**zanzibar**"))
+        // FTS syntax in the input is quoted, not an error
+        #expect(try replica.search("\"AND OR ( NEAR*").count >= 0)
+        #expect(throws: ReplicaError.self) { try replica.search("  ") }
+    }
+
+    @Test func aJSONExportImportsBackWithNotesAndTags() throws {
+        let (replica, parsed) = try sampleReplica()
+        let e = parsed.excerpts[5].id
+        let note = try replica.addNote(excerptID: e, body: "keep me")
+        _ = try replica.setTags(excerptID: e, tags: ["trial"], present: true)
+        let doc = ExportDocument(excerpts: try replica.list(), exportedAt: 0)
+        let data = try JSONEncoder().encode(doc)
+        let fresh = try Replica(home: TestSupport.tempDir())
+        let summary = try fresh.importExport(try JSONDecoder().decode(ExportDocument.self, from: data))
+        #expect(summary.imported == 116)
+        #expect(summary.notes == 1)
+        #expect(summary.tags == 1)
+        #expect(try fresh.record(excerptID: e).notes.map(\.body) == ["keep me"])
+        #expect(try fresh.record(excerptID: e).notes.map(\.id) == [note.id])
+        #expect(try fresh.list(tag: "trial").map(\.id) == [e])
+        let again = try fresh.importExport(try JSONDecoder().decode(ExportDocument.self, from: data))
+        #expect(again.imported == 0 && again.notes == 0 && again.tags == 0)
+    }
+}
