@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // gzip bodies for the sync protocol (client and daemon).
+        .target(name: "GlossCompression", dependencies: ["CZlib"], path: "Sources/GlossCompression", swiftSettings: strict),
         // Shared model: excerpts, citations, notes, tags, HLC, changes, merge, wire types. No I/O.
         .target(
             name: "GlossModel",
@@ -58,7 +61,7 @@ let package = Package(
         // Sync client over URLSession (libcurl on Linux).
         .target(
             name: "GlossSyncClient",
-            dependencies: ["GlossModel", "GlossReplica"],
+            dependencies: ["GlossModel", "GlossReplica", "GlossCompression"],
             path: "Sources/GlossSyncClient", swiftSettings: strict),
         .executableTarget(
             name: "gloss",
@@ -71,7 +74,7 @@ let package = Package(
         .target(
             name: "GlossServer",
             dependencies: [
-                "GlossModel", "GlossSQLite",
+                "GlossModel", "GlossSQLite", "GlossCompression",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,5 +10,6 @@ struct Gloss: AsyncParsableCommand {
         subcommands: [
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, NoteCommand.self,
             TagCommand.self, SourcesCommand.self, ExportCommand.self, HistoryCommand.self, StatusCommand.self,
+            RemoteCommand.self, SyncCommand.self,
         ])
 }

@@ -57,3 +57,62 @@ extension LastWriterWins {
         }
     }
 }
+
+/// A field's current value as a store keeps it: text plus stamp (booleans as "true"/"false").
+public struct FieldValue: Sendable, Equatable {
+    public var value: String
+    public var stamp: Stamp
+    public init(value: String, stamp: Stamp) {
+        self.value = value
+        self.stamp = stamp
+    }
+}
+
+/// What a store must do to merge one field change: a pure plan (diff → plan → apply).
+public struct FieldMergePlan: Sendable, Equatable {
+    /// The field's new current value, nil when the current one stays.
+    public var newValue: FieldValue?
+    /// The value that lost (kept as superseded), with the stamp of the one that beat it.
+    public var superseded: (FieldValue, by: Stamp)?
+    public var conflict: Bool
+    public var duplicate: Bool
+
+    public static func == (a: FieldMergePlan, b: FieldMergePlan) -> Bool {
+        a.newValue == b.newValue && a.superseded?.0 == b.superseded?.0 && a.superseded?.by == b.superseded?.by
+            && a.conflict == b.conflict && a.duplicate == b.duplicate
+    }
+
+    /// Plans the merge of `change` into a field whose current value is `current`.
+    /// Returns nil for excerpts (they are not fields).
+    public static func plan(current: FieldValue?, change: Change) -> FieldMergePlan? {
+        guard let stamp = change.stamp else { return nil }
+        let incoming = Versioned(FieldMergePlan.text(change), stamp: stamp)
+        let existing = current.map { Versioned($0.value, stamp: $0.stamp) }
+        let outcome = LastWriterWins.merge(current: existing, incoming: incoming)
+        let conflict = LastWriterWins.isConflict(outcome, base: change.base)
+        switch outcome {
+        case .inserted:
+            return FieldMergePlan(newValue: FieldValue(value: incoming.value, stamp: stamp), superseded: nil, conflict: false, duplicate: false)
+        case .duplicate:
+            return FieldMergePlan(newValue: nil, superseded: nil, conflict: false, duplicate: true)
+        case .replaced(let old):
+            return FieldMergePlan(
+                newValue: FieldValue(value: incoming.value, stamp: stamp), superseded: (FieldValue(value: old.value, stamp: old.stamp), stamp),
+                conflict: conflict, duplicate: false)
+        case .rejected:
+            return FieldMergePlan(
+                newValue: nil, superseded: (FieldValue(value: incoming.value, stamp: stamp), current!.stamp), conflict: conflict,
+                duplicate: false)
+        }
+    }
+
+    /// The value a field change writes, as text.
+    public static func text(_ change: Change) -> String {
+        switch change {
+        case .excerpt: ""
+        case .noteBody(_, let body, _, _): body
+        case .noteDeleted(_, let deleted, _, _): deleted ? "true" : "false"
+        case .tag(_, _, let present, _, _): present ? "true" : "false"
+        }
+    }
+}

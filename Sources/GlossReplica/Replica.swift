@@ -512,94 +512,63 @@ public final class Replica {
         public var conflict: Bool
     }
 
-    /// Applies one change by the last-writer-wins rule, keeping the losing value in `superseded`.
+    /// Applies one change by the last-writer-wins rule (the shared `FieldMergePlan`), keeping the
+    /// losing value in `superseded`.
     func merge(_ change: Change) throws -> MergeReport {
+        if case .excerpt(let e) = change { return MergeReport(changed: try insertExcerpt(e), conflict: false) }
+        guard let field = change.field, let plan = FieldMergePlan.plan(current: try currentValue(of: change), change: change) else {
+            return MergeReport(changed: false, conflict: false)
+        }
+        if let (loser, winner) = plan.superseded {
+            try db.prepare("INSERT OR IGNORE INTO superseded(field, stamp, value, superseded_by) VALUES (?, ?, ?, ?)")
+                .run(.text(field.description), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
+        }
+        if let value = plan.newValue { try write(value, of: change) }
+        return MergeReport(changed: plan.newValue != nil, conflict: plan.conflict)
+    }
+
+    /// The current value of the field a change writes (nil when never written).
+    private func currentValue(of change: Change) throws -> FieldValue? {
         switch change {
-        case .excerpt(let e):
-            return MergeReport(changed: try insertExcerpt(e), conflict: false)
-        case .noteBody(let h, let body, let stamp, let base):
-            let current = try db.first("SELECT body, body_stamp FROM note WHERE id = ?", [.text(h.id)]) {
-                ($0.text(0), Stamp($0.text(1)))
-            }
-            if current == nil {
-                try db.run(
-                    "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?, ?)",
-                    .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt), .text(body),
-                    .text(stamp.description))
-                return MergeReport(changed: true, conflict: false)
-            }
-            let existing = current!.1.map { Versioned(current!.0, stamp: $0) }
-            let outcome = LastWriterWins.merge(current: existing, incoming: Versioned(body, stamp: stamp))
-            try keep(outcome, field: .noteBody(noteId: h.id), incoming: Versioned(body, stamp: stamp), current: existing)
-            if case .rejected = outcome {} else if outcome != .duplicate {
-                try db.run("UPDATE note SET body = ?, body_stamp = ? WHERE id = ?", .text(body), .text(stamp.description), .text(h.id))
-            }
-            return MergeReport(changed: outcome != .duplicate && outcome != .rejected, conflict: LastWriterWins.isConflict(outcome, base: base))
-        case .noteDeleted(let h, let deleted, let stamp, let base):
-            let current = try db.first("SELECT deleted, deleted_stamp FROM note WHERE id = ?", [.text(h.id)]) {
-                ($0.int(0) != 0, $0.optionalText(1).flatMap { Stamp($0) })
-            }
-            if current == nil {
-                // the tombstone arrived before the body: keep a bodiless row to merge into
-                try db.run(
-                    "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp, deleted, deleted_stamp) VALUES (?, ?, ?, ?, '', '', ?, ?)",
-                    .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt),
-                    .int(deleted ? 1 : 0), .text(stamp.description))
-                return MergeReport(changed: true, conflict: false)
-            }
-            let existing = current!.1.map { Versioned(current!.0, stamp: $0) }
-            let incoming = Versioned(deleted, stamp: stamp)
-            let outcome = LastWriterWins.merge(current: existing, incoming: incoming)
-            try keep(outcome, field: .noteDeleted(noteId: h.id), incoming: incoming, current: existing)
-            let applies: Bool
-            switch outcome {
-            case .inserted, .replaced: applies = true
-            case .rejected, .duplicate: applies = false
-            }
-            if applies {
-                try db.run("UPDATE note SET deleted = ?, deleted_stamp = ? WHERE id = ?", .int(deleted ? 1 : 0), .text(stamp.description), .text(h.id))
-            }
-            return MergeReport(changed: applies, conflict: LastWriterWins.isConflict(outcome, base: base))
-        case .tag(let excerptID, let name, let present, let stamp, let base):
-            let existing = try db.first("SELECT present, stamp FROM tag WHERE excerpt_id = ? AND name = ?", [.text(excerptID), .text(name)]) {
-                s -> Versioned<Bool>? in Stamp(s.text(1)).map { Versioned(s.int(0) != 0, stamp: $0) }
+        case .excerpt: return nil
+        case .noteBody(let h, _, _, _):
+            return try db.first("SELECT body, body_stamp FROM note WHERE id = ?", [.text(h.id)]) { s in
+                Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) }
             } ?? nil
-            let incoming = Versioned(present, stamp: stamp)
-            let outcome = LastWriterWins.merge(current: existing, incoming: incoming)
-            try keep(outcome, field: .tag(excerptId: excerptID, name: name), incoming: incoming, current: existing)
-            let applies: Bool
-            switch outcome {
-            case .inserted, .replaced: applies = true
-            case .rejected, .duplicate: applies = false
-            }
-            if applies {
-                try db.run(
-                    "INSERT INTO tag(excerpt_id, name, present, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(excerpt_id, name) DO UPDATE SET present = excluded.present, stamp = excluded.stamp",
-                    .text(excerptID), .text(name), .int(present ? 1 : 0), .text(stamp.description))
-            }
-            return MergeReport(changed: applies, conflict: LastWriterWins.isConflict(outcome, base: base))
+        case .noteDeleted(let h, _, _, _):
+            return try db.first("SELECT deleted, deleted_stamp FROM note WHERE id = ?", [.text(h.id)]) { s in
+                s.optionalText(1).flatMap { Stamp($0) }.map { FieldValue(value: s.int(0) != 0 ? "true" : "false", stamp: $0) }
+            } ?? nil
+        case .tag(let e, let name, _, _, _):
+            return try db.first("SELECT present, stamp FROM tag WHERE excerpt_id = ? AND name = ?", [.text(e), .text(name)]) { s in
+                Stamp(s.text(1)).map { FieldValue(value: s.int(0) != 0 ? "true" : "false", stamp: $0) }
+            } ?? nil
         }
     }
 
-    /// Records the losing value of a merge.
-    private func keep<V>(_ outcome: MergeOutcome<V>, field: FieldKey, incoming: Versioned<V>, current: Versioned<V>?) throws {
-        let loser: Versioned<V>
-        let winner: Stamp
-        switch outcome {
-        case .inserted, .duplicate: return
-        case .replaced(let old):
-            loser = old
-            winner = incoming.stamp
-        case .rejected:
-            loser = incoming
-            winner = current!.stamp
+    /// Stores a field's new current value. A note row is created by whichever of its fields
+    /// arrives first (a tombstone may arrive before the body).
+    private func write(_ v: FieldValue, of change: Change) throws {
+        switch change {
+        case .excerpt: return
+        case .noteBody(let h, _, _, _):
+            try ensureNoteRow(h)
+            try db.run("UPDATE note SET body = ?, body_stamp = ? WHERE id = ?", .text(v.value), .text(v.stamp.description), .text(h.id))
+        case .noteDeleted(let h, _, _, _):
+            try ensureNoteRow(h)
+            try db.run(
+                "UPDATE note SET deleted = ?, deleted_stamp = ? WHERE id = ?", .int(v.value == "true" ? 1 : 0), .text(v.stamp.description),
+                .text(h.id))
+        case .tag(let e, let name, _, _, _):
+            try db.run(
+                "INSERT INTO tag(excerpt_id, name, present, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(excerpt_id, name) DO UPDATE SET present = excluded.present, stamp = excluded.stamp",
+                .text(e), .text(name), .int(v.value == "true" ? 1 : 0), .text(v.stamp.description))
         }
-        try db.prepare("INSERT OR IGNORE INTO superseded(field, stamp, value, superseded_by) VALUES (?, ?, ?, ?)")
-            .run(.text(field.description), .text(loser.stamp.description), .text(Replica.text(loser.value)), .text(winner.description))
     }
 
-    static func text<V>(_ value: V) -> String {
-        if let b = value as? Bool { return b ? "true" : "false" }
-        return "\(value)"
+    private func ensureNoteRow(_ h: NoteHeader) throws {
+        try db.run(
+            "INSERT OR IGNORE INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, '', '')",
+            .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt))
     }
 }

@@ -35,8 +35,9 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// One SQLite connection. Not thread-safe: use it from one task or thread at a time.
-public final class Database {
+/// One SQLite connection. Not thread-safe: its owner must serialise access (a serial queue or one
+/// task at a time); it is marked Sendable only so such an owner can hand it to that queue.
+public final class Database: @unchecked Sendable {
     public let path: String
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]

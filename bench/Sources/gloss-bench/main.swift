@@ -1,1 +1,59 @@
-print("wip")
+import Foundation
+
+/// gloss-bench: deterministic workloads for the benchmarks (see bench/README.md).
+///
+///   gloss-bench corpus N OUT [--sources S] [--seed X]   write an N-excerpt compilation to OUT
+///   gloss-bench time -n RUNS [--setup CMD] -- CMD...  run CMD RUNS times (setup before each,
+///                                                     untimed); print median/min/max in ms
+let args = Array(CommandLine.arguments.dropFirst())
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("gloss-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func option(_ name: String, in args: [String]) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+func shell(_ command: String) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    p.standardOutput = FileHandle.nullDevice
+    do { try p.run() } catch { fail("cannot run \(command): \(error)") }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+switch args.first {
+case "corpus":
+    guard args.count >= 3, let n = Int(args[1]) else { fail("usage: gloss-bench corpus N OUT [--sources S] [--seed X]") }
+    let sources = option("--sources", in: args).flatMap(Int.init) ?? max(1, n / 50)
+    let seed = option("--seed", in: args).flatMap(UInt64.init) ?? 1
+    var generator = CorpusGenerator(seed: seed, sources: sources)
+    let bytes = generator.corpus(excerpts: n)
+    guard FileManager.default.createFile(atPath: args[2], contents: Data(bytes)) else { fail("cannot write \(args[2])") }
+    print("wrote \(n) excerpts from \(sources) sources, \(bytes.count) bytes, to \(args[2])")
+case "time":
+    guard let sep = args.firstIndex(of: "--"), let runs = option("-n", in: args).flatMap(Int.init), runs > 0 else {
+        fail("usage: gloss-bench time -n RUNS [--setup CMD] -- CMD...")
+    }
+    let setup = option("--setup", in: Array(args[..<sep]))
+    let command = args[(sep + 1)...].joined(separator: " ")
+    var times: [Double] = []
+    for _ in 0..<runs {
+        if let setup, shell(setup) != 0 { fail("setup failed: \(setup)") }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let status = shell(command)
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        if status != 0 { fail("command failed (\(status)): \(command)") }
+        times.append(ms)
+    }
+    times.sort()
+    let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    print(String(format: "median %.2f ms  min %.2f  max %.2f  runs %d", median, times.first!, times.last!, runs))
+default:
+    fail("usage: gloss-bench corpus N OUT | gloss-bench time -n RUNS [--setup CMD] -- CMD...")
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GlossCorpus
+import GlossModel
+import GlossSQLite
+
+/// What sync needs from the replica. Each method is one transaction, so a crash at any point
+/// leaves either the old state or the new one: nothing lost, nothing applied twice.
+extension Replica {
+    /// The oldest unsent changes, in the order they were made.
+    public func outboxBatch(limit: Int) throws -> [Change] {
+        let rows = try db.query("SELECT kind, payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit))]) { ($0.text(0), $0.text(1)) }
+        let decoder = JSONDecoder()
+        return try rows.compactMap { kind, payload in
+            if kind == "excerpt" {
+                return try excerpt(id: payload).map { Change.excerpt($0) }
+            }
+            return try decoder.decode(Change.self, from: Data(payload.utf8))
+        }
+    }
+
+    /// Drops acknowledged changes from the outbox and moves the clock past the daemon's.
+    public func acknowledge(_ changeIDs: [String], serverStamp: Stamp?) throws {
+        try write {
+            let stmt = try db.prepare("DELETE FROM outbox WHERE change_id = ?")
+            for id in changeIDs { try stmt.run(.text(id)) }
+            if let serverStamp { try withClock { $0.receive(serverStamp) } }
+        }
+    }
+
+    public var syncCursor: Int64 {
+        get throws { Int64(try meta("cursor") ?? "0") ?? 0 }
+    }
+
+    /// Applies one pulled page and advances the cursor, in one transaction. Returns how many
+    /// changes altered the replica and how many settled concurrent edits.
+    public func applyPulled(_ changes: [SequencedChange], cursor: Int64, serverStamp: Stamp?) throws -> (applied: Int, conflicts: Int) {
+        try write {
+            var applied = 0
+            var conflicts = 0
+            try withClock { clock in
+                for c in changes {
+                    if let s = c.change.stamp { clock.receive(s) }
+                    let report = try merge(c.change)
+                    if report.changed { applied += 1 }
+                    if report.conflict { conflicts += 1 }
+                }
+                if let serverStamp { clock.receive(serverStamp) }
+            }
+            try setMeta("cursor", String(cursor))
+            return (applied, conflicts)
+        }
+    }
+
+    public func recordSync(at ms: Int64) throws {
+        try write { try setMeta("last_sync", ISOTime.format(ms)) }
+    }
+
+    // MARK: remote
+
+    public var tokenPath: String { (home as NSString).appendingPathComponent("token") }
+
+    public func remoteURL() throws -> String? { try meta("remote_url") }
+
+    /// Stores the remote URL and writes the token to `home/token` with mode 0600.
+    public func setRemote(url: String, token: String) throws {
+        let fd = open(tokenPath + ".tmp", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw ReplicaError.invalid("cannot write \(tokenPath): \(String(cString: strerror(errno)))") }
+        let bytes = Array((token + "\n").utf8)
+        let written = bytes.withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count) }
+        fchmod(fd, 0o600)
+        close(fd)
+        guard written == bytes.count, rename(tokenPath + ".tmp", tokenPath) == 0 else {
+            throw ReplicaError.invalid("cannot write \(tokenPath)")
+        }
+        try write {
+            try setMeta("remote_url", url)
+            // a different daemon means a different sequence: start pulling from the beginning
+            try setMeta("cursor", "0")
+        }
+    }
+
+    /// The token: `GLOSS_TOKEN` if set, else the token file.
+    public func token(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let t = environment["GLOSS_TOKEN"], !t.isEmpty { return t }
+        guard let data = FileManager.default.contents(atPath: tokenPath) else { return nil }
+        let t = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.isEmpty ? nil : t
+    }
+}

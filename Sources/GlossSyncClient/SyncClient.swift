@@ -1,0 +1,144 @@
+import Foundation
+import GlossCompression
+import GlossModel
+import GlossReplica
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `gloss sync --json`: `{"pushed", "pulled", "conflicts"}`.
+public struct SyncSummary: Sendable, Codable, Equatable {
+    public var pushed: Int
+    public var pulled: Int
+    public var conflicts: Int
+}
+
+public enum SyncClientError: Error, Sendable, CustomStringConvertible {
+    case noRemote
+    case noToken(String)
+    case unreachable(url: String, reason: String, pending: Int)
+    case refused(status: Int, code: String, message: String)
+    case badResponse(String)
+
+    public var description: String {
+        switch self {
+        case .noRemote: "no remote is set: run 'gloss remote set URL --token TOKEN' first"
+        case .noToken(let path): "no token: set GLOSS_TOKEN or run 'gloss remote set URL --token TOKEN' (looked in \(path))"
+        case .unreachable(let url, let reason, let pending):
+            "cannot reach the daemon at \(url) (\(reason)); \(pending) change(s) stay queued, nothing was lost: run 'gloss sync' again later"
+        case .refused(let status, let code, let message): "the daemon refused the sync (\(status) \(code)): \(message)"
+        case .badResponse(let m): "unexpected answer from the daemon: \(m)"
+        }
+    }
+}
+
+/// Syncs a replica with glossd: push the outbox in batches (clearing only what the daemon
+/// acknowledged), then pull pages after the cursor (applying each page and advancing the cursor
+/// in one transaction). Safe to interrupt anywhere and to run again.
+public final class SyncClient {
+    let replica: Replica
+    let base: URL
+    let token: String
+    let session: URLSession
+    public var pushBatch = 2_000
+    public var pullPage = 2_000
+
+    public init(replica: Replica, url: String, token: String, timeout: TimeInterval = 60) throws {
+        guard let base = URL(string: url), base.scheme == "http" || base.scheme == "https", base.host != nil else {
+            throw SyncClientError.badResponse("'\(url)' is not an http(s) URL")
+        }
+        self.replica = replica
+        self.base = base
+        self.token = token
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout * 10
+        session = URLSession(configuration: config)
+    }
+
+    /// Reads the remote and token from the replica (GLOSS_TOKEN overrides the token file).
+    public static func forReplica(_ replica: Replica, timeout: TimeInterval = 60) throws -> SyncClient {
+        guard let url = try replica.remoteURL() else { throw SyncClientError.noRemote }
+        guard let token = replica.token() else { throw SyncClientError.noToken(replica.tokenPath) }
+        return try SyncClient(replica: replica, url: url, token: token, timeout: timeout)
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    public func sync() async throws -> SyncSummary {
+        var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
+        // push
+        while true {
+            let batch = try replica.outboxBatch(limit: pushBatch)
+            if batch.isEmpty { break }
+            let response: PushResponse = try await post("v1/push", PushRequest(changes: batch))
+            try replica.acknowledge(response.acknowledged, serverStamp: response.serverStamp)
+            summary.pushed += response.acknowledged.count
+            summary.conflicts += response.conflicts
+            if response.acknowledged.count < batch.count {
+                throw SyncClientError.badResponse("the daemon acknowledged \(response.acknowledged.count) of \(batch.count) changes")
+            }
+        }
+        // pull
+        var cursor = try replica.syncCursor
+        while true {
+            let page: PullResponse = try await post("v1/pull", PullRequest(after: cursor, limit: pullPage))
+            guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
+            let result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp)
+            summary.pulled += result.applied
+            summary.conflicts += result.conflicts
+            cursor = page.cursor
+            if !page.more { break }
+        }
+        try replica.recordSync(at: Replica.systemNow())
+        return summary
+    }
+
+    func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body) async throws -> Answer {
+        var request = URLRequest(url: base.appendingPathComponent(path))
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+        var data = try JSONEncoder().encode(body)
+        if data.count > 16 * 1024 {
+            data = Data(Gzip.compress(Array(data), level: 1))
+            request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+        }
+        request.httpBody = data
+        let (raw, response): (Data, URLResponse)
+        do {
+            (raw, response) = try await session.data(for: request)
+        } catch {
+            let pending = (try? replica.status().pending) ?? 0
+            throw SyncClientError.unreachable(url: base.absoluteString, reason: Self.reason(error), pending: pending)
+        }
+        guard let http = response as? HTTPURLResponse else { throw SyncClientError.badResponse("not HTTP") }
+        var bytes = Array(raw)
+        if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 * 1024 * 1024) }
+        guard (200..<300).contains(http.statusCode) else {
+            if let e = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes)) {
+                throw SyncClientError.refused(status: http.statusCode, code: e.error.code, message: e.error.message)
+            }
+            throw SyncClientError.refused(status: http.statusCode, code: "http", message: String(decoding: bytes.prefix(200), as: UTF8.self))
+        }
+        do { return try JSONDecoder().decode(Answer.self, from: Data(bytes)) } catch {
+            throw SyncClientError.badResponse("cannot decode \(path) answer: \(error)")
+        }
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let e = error as? URLError {
+            switch e.code {
+            case .cannotConnectToHost: return "connection refused"
+            case .timedOut: return "timed out"
+            case .networkConnectionLost: return "connection dropped"
+            case .cannotFindHost: return "unknown host"
+            case .notConnectedToInternet: return "offline"
+            default: return e.localizedDescription
+            }
+        }
+        return "\(error)"
+    }
+}

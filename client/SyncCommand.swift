@@ -1,0 +1,19 @@
+import ArgumentParser
+import GlossSyncClient
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push local changes to the daemon and pull everyone else's.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Seconds to wait for the daemon before giving up.") var timeout: Double = 60
+
+    func run() async throws {
+        let replica = try global.openReplica()
+        let client = try SyncClient.forReplica(replica, timeout: timeout)
+        let summary = try await client.sync()
+        if output.json { return try Output.json(summary) }
+        Output.line("pushed \(summary.pushed), pulled \(summary.pulled), conflicts \(summary.conflicts)")
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import GlossModel
+import Synchronization
+
+/// Daemon limits and settings.
+public struct SyncLimits: Sendable {
+    /// Largest request body accepted, compressed or not (413 above).
+    public var maxBodyBytes = 32 * 1024 * 1024
+    /// Most changes in one push (413 above).
+    public var maxChangesPerPush = 10_000
+    /// Default and largest pull page (400 above the largest).
+    public var defaultPageSize = 2_000
+    public var maxPageSize = 10_000
+    /// How far ahead of the daemon's clock a stamp may be.
+    public var maxClockSkewMillis: Int64 = 5 * 60 * 1000
+
+    public init() {}
+}
+
+/// An error a client caused or must hear about: an HTTP status, a stable code, a message that
+/// says what to do.
+public struct SyncError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+
+    public init(_ status: Int, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+}
+
+/// The sync logic behind the HTTP routes: validation, the clock-skew rule, the daemon's HLC,
+/// and the store. Routes only decode, call this and encode.
+public final class SyncService: Sendable {
+    public let store: any SyncStore
+    public let limits: SyncLimits
+    let now: @Sendable () -> Int64
+    private let clock: Mutex<HybridClock>
+
+    public init(store: any SyncStore, limits: SyncLimits = SyncLimits(), node: String = "glossd", now: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.limits = limits
+        self.now = now
+        clock = Mutex(HybridClock(node: node, now: now))
+    }
+
+    /// The daemon's current stamp (after everything it has received).
+    public func currentStamp() -> Stamp { clock.withLock { $0.tick() } }
+
+    public func authenticate(bearer token: String) async throws -> AuthenticatedUser? {
+        guard token.hasPrefix("gloss_"), token.utf8.count <= 128 else { return nil }
+        return try await store.authenticate(tokenHash: Tokens.hash(token))
+    }
+
+    public func push(_ request: PushRequest, user: AuthenticatedUser) async throws -> PushResponse {
+        if request.changes.count > limits.maxChangesPerPush {
+            throw SyncError(413, "too_many_changes", "a push may carry at most \(limits.maxChangesPerPush) changes; this one has \(request.changes.count): send smaller batches")
+        }
+        let physical = now()
+        for change in request.changes {
+            if let problem = change.validationError() {
+                throw SyncError(400, "invalid_change", "change \(change.id.prefix(120)): \(problem)")
+            }
+            if let s = change.stamp, s.wall > physical + limits.maxClockSkewMillis {
+                let ahead = (s.wall - physical) / 60_000
+                throw SyncError(
+                    400, "clock_skew",
+                    "change \(change.id.prefix(120)) is stamped \(ahead) minute(s) ahead of the daemon's clock (limit \(limits.maxClockSkewMillis / 60_000)): "
+                        + "the clock of the machine with replica id \(s.node) is wrong; set its time correctly, then sync again. Nothing in this batch was stored.")
+            }
+        }
+        let result = try await store.push(userID: user.userID, changes: request.changes)
+        let stamp = clock.withLock { clock in
+            for change in request.changes { if let s = change.stamp { clock.receive(s) } }
+            return clock.tick()
+        }
+        return PushResponse(acknowledged: result.acknowledged, conflicts: result.conflicts, serverStamp: stamp)
+    }
+
+    /// A page of the user's changes after the cursor, as JSON text ready to send.
+    public func pull(_ request: PullRequest, user: AuthenticatedUser) async throws -> [UInt8] {
+        let limit = request.limit ?? limits.defaultPageSize
+        guard limit >= 1, limit <= limits.maxPageSize else {
+            throw SyncError(400, "bad_page_size", "page size must be between 1 and \(limits.maxPageSize); ask for fewer changes per page")
+        }
+        guard request.after >= 0 else { throw SyncError(400, "bad_cursor", "the cursor 'after' cannot be negative") }
+        // one extra row tells whether more pages follow
+        let rows = try await store.pull(userID: user.userID, after: request.after, limit: limit + 1)
+        let more = rows.count > limit
+        let page = rows.prefix(limit)
+        let cursor = page.last?.seq ?? request.after
+        var out = [UInt8]()
+        out.reserveCapacity(page.reduce(64) { $0 + $1.json.utf8.count + 24 })
+        out += Array("{\"changes\":[".utf8)
+        for (i, row) in page.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += Array("{\"seq\":\(row.seq),\"change\":".utf8)
+            out += Array(row.json.utf8)
+            out.append(UInt8(ascii: "}"))
+        }
+        out += Array("],\"cursor\":\(cursor),\"more\":\(more),\"serverStamp\":\"\(currentStamp().description)\"}".utf8)
+        return out
+    }
+
+    // MARK: accounts (used by `glossd user|token`)
+
+    /// Creates a user and a first device token; returns the token (shown once).
+    public func addUser(name: String) async throws -> (UserRecord, token: String) {
+        try Self.validateUserName(name)
+        let user = try await store.createUser(name: name, now: now())
+        let token = try await addToken(user: user, label: "first device")
+        return (user, token)
+    }
+
+    public func addToken(userName: String, label: String) async throws -> String {
+        guard let user = try await store.findUser(name: userName) else { throw StoreError.unknownUser(userName) }
+        return try await addToken(user: user, label: label)
+    }
+
+    func addToken(user: UserRecord, label: String) async throws -> String {
+        let token = Tokens.generate()
+        _ = try await store.addToken(userID: user.id, label: label, tokenHash: Tokens.hash(token), now: now())
+        return token
+    }
+
+    public func revokeTokens(userName: String, label: String?) async throws -> Int {
+        guard let user = try await store.findUser(name: userName) else { throw StoreError.unknownUser(userName) }
+        return try await store.revokeTokens(userID: user.id, label: label, now: now())
+    }
+
+    static func validateUserName(_ name: String) throws {
+        let ok = !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+        if !ok { throw SyncError(400, "bad_user_name", "a user name is 1–64 letters, digits, '-', '_' or '.'") }
+    }
+}

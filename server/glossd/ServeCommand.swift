@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import GlossServer
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the sync API until SIGTERM or SIGINT (then finish in-flight requests and stop).")
+
+    @OptionGroup var db: DatabaseOptions
+    @Option(help: "Address to listen on (default: $GLOSSD_HOST or 127.0.0.1).") var host: String?
+    @Option(help: "Port (default: $GLOSSD_PORT or 8420; 0 picks a free one).") var port: Int?
+    @Option(help: "Largest allowed clock skew of pushed stamps, in seconds.") var maxSkew: Int = 300
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let host = host ?? env["GLOSSD_HOST"] ?? "127.0.0.1"
+        guard let port = port ?? (env["GLOSSD_PORT"].map { Int($0) } ?? 8420), (0...65535).contains(port) else {
+            throw ValidationError("GLOSSD_PORT must be a port number")
+        }
+        var limits = SyncLimits()
+        limits.maxClockSkewMillis = Int64(maxSkew) * 1000
+        var logger = Logger(label: "glossd")
+        logger.logLevel = env["GLOSSD_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let base = try db.openService()
+        let service = SyncService(store: base.store, limits: limits, now: DatabaseOptions.now)
+        let app = buildApplication(
+            configuration: ServerConfiguration(host: host, port: port, limits: limits), service: service, logger: logger
+        ) { bound in
+            FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))
+        }
+        try await app.runService()
+    }
+}
