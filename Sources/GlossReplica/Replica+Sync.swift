@@ -87,3 +87,46 @@ extension Replica {
         return t.isEmpty ? nil : t
     }
 }
+
+/// Everything sync must make identical across replicas, in a canonical order: the excerpt ids,
+/// every note field, every tag and every superseded value (what lost; not what beat it at the
+/// time, which depends on arrival order).
+public struct ReplicaSnapshot: Sendable, Equatable, Codable {
+    public var excerpts: [String]
+    public var notes: [String]
+    public var tags: [String]
+    public var superseded: [String]
+}
+
+extension Replica {
+    public func snapshot() throws -> ReplicaSnapshot {
+        ReplicaSnapshot(
+            excerpts: try db.query("SELECT id FROM excerpt ORDER BY id") { $0.text(0) },
+            notes: try db.query(
+                "SELECT id, excerpt_id, COALESCE(collection, ''), created_at, body, body_stamp, deleted, COALESCE(deleted_stamp, '') FROM note ORDER BY id"
+            ) { s in (0..<8).map { s.text(Int32($0)) }.joined(separator: "|") },
+            tags: try db.query("SELECT excerpt_id, name, present, stamp FROM tag ORDER BY excerpt_id, name") { s in
+                (0..<4).map { s.text(Int32($0)) }.joined(separator: "|")
+            },
+            superseded: try db.query("SELECT field, stamp, value FROM superseded ORDER BY field, stamp") { s in
+                (0..<3).map { s.text(Int32($0)) }.joined(separator: "|")
+            })
+    }
+
+    /// The current value of every field, keyed by `FieldKey` text, as the daemon keeps them.
+    public func fieldValues() throws -> [String: FieldValue] {
+        var out: [String: FieldValue] = [:]
+        for (id, body, bodyStamp, deleted, deletedStamp) in try db.query(
+            "SELECT id, body, body_stamp, deleted, deleted_stamp FROM note", [], { ($0.text(0), $0.text(1), $0.text(2), $0.int(3) != 0, $0.optionalText(4)) })
+        {
+            if let s = Stamp(bodyStamp) { out[FieldKey.noteBody(noteId: id).description] = FieldValue(value: body, stamp: s) }
+            if let s = deletedStamp.flatMap({ Stamp($0) }) {
+                out[FieldKey.noteDeleted(noteId: id).description] = FieldValue(value: deleted ? "true" : "false", stamp: s)
+            }
+        }
+        for (e, name, present, stamp) in try db.query("SELECT excerpt_id, name, present, stamp FROM tag", [], { ($0.text(0), $0.text(1), $0.int(2) != 0, $0.text(3)) }) {
+            if let s = Stamp(stamp) { out[FieldKey.tag(excerptId: e, name: name).description] = FieldValue(value: present ? "true" : "false", stamp: s) }
+        }
+        return out
+    }
+}

@@ -12,6 +12,12 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var pushed: Int
     public var pulled: Int
     public var conflicts: Int
+
+    public init(pushed: Int, pulled: Int, conflicts: Int) {
+        self.pushed = pushed
+        self.pulled = pulled
+        self.conflicts = conflicts
+    }
 }
 
 public enum SyncClientError: Error, Sendable, CustomStringConvertible {

@@ -1,0 +1,286 @@
+import Foundation
+import GlossModel
+import GlossReplica
+import GlossSQLite
+import GlossServer
+import GlossSyncClient
+import Testing
+
+/// Sync through a real glossd process on loopback.
+@Suite(.serialized) struct SyncTests {
+    let sample = Sample.parsed.excerpts
+
+    @Test func twoReplicasExchangeExcerptsNotesAndTags() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let laptop = try TestReplica(daemon: daemon, token: token)
+        let desktop = try TestReplica(daemon: daemon, token: token)  // never imports the corpus
+        _ = try laptop.replica.importExcerpts(sample)
+        let e = sample[4].id
+        let note = try laptop.replica.addNote(excerptID: e, body: "written on the laptop")
+        _ = try laptop.replica.setTags(excerptID: e, tags: ["purge-trials"], present: true)
+        let pushed = try await laptop.sync()
+        #expect(pushed.pushed == 118)
+        let pulled = try await desktop.sync()
+        #expect(pulled.pulled == 118)
+        #expect(pulled.conflicts == 0)
+        #expect(try desktop.replica.status().excerpts == 116)
+        #expect(try desktop.replica.record(excerptID: e).notes.map(\.body) == ["written on the laptop"])
+        #expect(try desktop.replica.list(tag: "purge-trials").map(\.id) == [e])
+        // and back
+        _ = try desktop.replica.editNote(id: note.id, body: "edited on the desktop")
+        try await desktop.sync()
+        try await laptop.sync()
+        #expect(try laptop.replica.note(id: note.id)?.body == "edited on the desktop")
+        #expect(try laptop.replica.snapshot() == desktop.replica.snapshot())
+        // idle sync moves nothing
+        let idle = try await laptop.sync()
+        #expect(idle == SyncSummary(pushed: 0, pulled: 0, conflicts: 0))
+        #expect(try laptop.replica.status().pending == 0)
+    }
+
+    @Test func concurrentEditsOfOneNoteKeepTheLaterAndTheLoserInHistory() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        _ = try a.replica.importExcerpts(Array(sample.prefix(3)))
+        let note = try a.replica.addNote(excerptID: sample[0].id, body: "v0")
+        try await a.sync()
+        try await b.sync()
+        // both edit while apart; b edits later
+        _ = try a.replica.editNote(id: note.id, body: "edit on A")
+        try await Task.sleep(for: .milliseconds(5))
+        _ = try b.replica.editNote(id: note.id, body: "edit on B (later)")
+        let first = try await a.sync()
+        let second = try await b.sync()
+        let third = try await a.sync()
+        #expect(first.conflicts == 0)
+        #expect(second.conflicts >= 1, "B's push replaces a value B never saw")
+        #expect(third.conflicts >= 1, "A's value lost to B's")
+        for r in [a, b] {
+            #expect(try r.replica.note(id: note.id)?.body == "edit on B (later)")
+            let history = try r.replica.history(noteID: note.id).filter { $0.field == "body" }
+            #expect(history.map(\.value) == ["v0", "edit on A", "edit on B (later)"])
+            #expect(history.last?.current == true)
+        }
+        #expect(try a.replica.snapshot() == b.replica.snapshot())
+        // the daemon kept the loser too
+        let server = try Database(path: daemon.database, readOnly: true)
+        let losers = try server.query("SELECT value FROM superseded WHERE field = ? ORDER BY stamp", [.text("note.body:" + note.id)]) { $0.text(0) }
+        #expect(losers == ["v0", "edit on A"])
+    }
+
+    @Test func tagAddAndRemoveAreOrderedByStamp() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        let e = sample[1].id
+        _ = try a.replica.importExcerpts([sample[1]])
+        _ = try a.replica.setTags(excerptID: e, tags: ["army"], present: true)
+        try await a.sync()
+        try await b.sync()
+        // b removes, then a (later) adds again: present wins
+        _ = try b.replica.setTags(excerptID: e, tags: ["army"], present: false)
+        try await Task.sleep(for: .milliseconds(5))
+        _ = try a.replica.setTags(excerptID: e, tags: ["army", "navy"], present: false)
+        _ = try a.replica.setTags(excerptID: e, tags: ["army"], present: true)
+        try await b.sync()
+        try await a.sync()
+        try await b.sync()
+        #expect(try a.replica.tags(of: e) == ["army"])
+        #expect(try b.replica.tags(of: e) == ["army"])
+        #expect(try a.replica.snapshot() == b.replica.snapshot())
+    }
+
+    @Test func aLaterDeleteBeatsAnEarlierEditAndViceVersa() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        _ = try a.replica.importExcerpts([sample[2]])
+        let n1 = try a.replica.addNote(excerptID: sample[2].id, body: "one")
+        let n2 = try a.replica.addNote(excerptID: sample[2].id, body: "two")
+        try await a.sync()
+        try await b.sync()
+        // n1: edit on A, later delete on B → deleted. n2: delete on A, later edit on B → the
+        // edit is a different field: body changes, the tombstone stays (deletion is its own field)
+        _ = try a.replica.editNote(id: n1.id, body: "one, edited")
+        try a.replica.removeNote(id: n2.id)
+        try await Task.sleep(for: .milliseconds(5))
+        try b.replica.removeNote(id: n1.id)
+        _ = try b.replica.editNote(id: n2.id, body: "two, edited")
+        try await a.sync()
+        try await b.sync()
+        try await a.sync()
+        for r in [a, b] {
+            #expect(try r.replica.notes(excerptID: sample[2].id).isEmpty)
+            #expect(try r.replica.history(noteID: n1.id).contains { $0.value == "one, edited" })
+            #expect(try r.replica.note(id: n2.id)?.body == "two, edited")
+        }
+        #expect(try a.replica.snapshot() == b.replica.snapshot())
+    }
+
+    @Test func aMachineAnHourBehindWinsWithAnEditMadeAfterItSynced() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let correct = try TestReplica(daemon: daemon, token: token)
+        let slow = try TestReplica(daemon: daemon, token: token, offsetMillis: -3_600_000)
+        _ = try correct.replica.importExcerpts([sample[0]])
+        let note = try correct.replica.addNote(excerptID: sample[0].id, body: "from the correct clock")
+        try await correct.sync()
+        try await slow.sync()
+        // the slow machine's wall clock is an hour behind the stamp it just received, yet its
+        // next edit must order after it
+        _ = try slow.replica.editNote(id: note.id, body: "edited after syncing, on the slow machine")
+        try await slow.sync()
+        try await correct.sync()
+        #expect(try correct.replica.note(id: note.id)?.body == "edited after syncing, on the slow machine")
+        #expect(try slow.replica.note(id: note.id)?.body == "edited after syncing, on the slow machine")
+    }
+
+    @Test func stampsTooFarAheadAreRefusedAndNothingIsLost() async throws {
+        let daemon = try Daemon(maxSkewSeconds: 300)
+        let token = try daemon.addUser("alice")
+        let fast = try TestReplica(daemon: daemon, token: token, offsetMillis: 3_600_000)
+        _ = try fast.replica.importExcerpts([sample[0]])
+        _ = try fast.replica.addNote(excerptID: sample[0].id, body: "from the future")
+        await #expect {
+            try await fast.sync()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("clock_skew") && text.contains(fast.replica.replicaID) && text.contains("ahead")
+        }
+        #expect(try fast.replica.status().pending == 2)
+        // once its clock is fixed, the queued change is still stamped in the future: the daemon
+        // keeps refusing it rather than letting it win every later merge
+        fast.clock.set(offset: 0)
+        await #expect(throws: SyncClientError.self) { try await fast.sync() }
+    }
+
+    @Test func aRepeatedPushChangesNothing() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        _ = try a.replica.importExcerpts([sample[0]])
+        _ = try a.replica.addNote(excerptID: sample[0].id, body: "once")
+        let batch = try a.replica.outboxBatch(limit: 100)
+        // the response to the first push is "lost": the replica pushes the same batch again
+        for _ in 0..<3 {
+            let r = try await rawPost(daemon.url + "/v1/push", token: token, body: try JSONEncoder().encode(PushRequest(changes: batch)))
+            #expect(r.status == 200)
+            let ack = try JSONDecoder().decode(PushResponse.self, from: r.body)
+            #expect(Set(ack.acknowledged) == Set(batch.map(\.id)))
+        }
+        let server = try Database(path: daemon.database, readOnly: true)
+        #expect(try server.first("SELECT COUNT(*), MAX(seq) FROM change_log") { [$0.int(0), $0.int(1)] } == [2, 2])
+        let summary = try await a.sync()
+        #expect(summary.pushed == 2)
+        #expect(summary.pulled == 0)
+        #expect(try server.first("SELECT COUNT(*) FROM change_log") { $0.int(0) } == 2)
+    }
+
+    @Test func theDaemonDownKeepsTheOutboxAndTheNextSyncResumes() async throws {
+        let dir = TestSupport.tempDir("restart")
+        var daemon: Daemon? = try Daemon(database: dir + "/glossd.sqlite")
+        let token = try daemon!.addUser("alice")
+        let a = try TestReplica(daemon: daemon!, token: token)
+        _ = try a.replica.importExcerpts(Array(sample.prefix(10)))
+        daemon!.stop()
+        #expect(daemon!.process.terminationReason == .exit, "SIGTERM shuts glossd down gracefully")
+        #expect(daemon!.process.terminationStatus == 0)
+        await #expect {
+            try await a.sync()
+        } throws: { error in
+            "\(error)".contains("cannot reach the daemon") && "\(error)".contains("10 change(s) stay queued")
+        }
+        #expect(try a.replica.status().pending == 10)
+        // same database, new process (and a new port)
+        daemon = try Daemon(database: dir + "/glossd.sqlite")
+        let b = try TestReplica(daemon: daemon!, token: token)
+        try a.replica.setRemote(url: daemon!.url, token: token)
+        let resumed = try await SyncClient(replica: a.replica, url: daemon!.url, token: token).sync()
+        #expect(resumed.pushed == 10)
+        #expect(try a.replica.status().pending == 0)
+        #expect(try await b.sync().pulled == 10)
+    }
+
+    @Test func usersAreIsolatedAndTokensChecked() async throws {
+        let daemon = try Daemon()
+        let alice = try daemon.addUser("alice")
+        let bob = try daemon.addUser("bob")
+        let a = try TestReplica(daemon: daemon, token: alice)
+        _ = try a.replica.importExcerpts([sample[0]])
+        _ = try a.replica.addNote(excerptID: sample[0].id, body: "alice's private note")
+        try await a.sync()
+        let b = try TestReplica(daemon: daemon, token: bob)
+        #expect(try await b.sync().pulled == 0)
+        #expect(try b.replica.status().excerpts == 0)
+        // missing, malformed and revoked tokens
+        let pull = try JSONEncoder().encode(PullRequest(after: 0))
+        #expect(try await rawPost(daemon.url + "/v1/pull", token: nil, body: pull).status == 401)
+        #expect(try await rawPost(daemon.url + "/v1/pull", token: "gloss_" + String(repeating: "0", count: 64), body: pull).status == 401)
+        let second = try daemon.glossd("token", "add", "alice", "--label", "phone", "--json")
+        let phone = try second.json([String: String].self)["token"]!
+        #expect(try await rawPost(daemon.url + "/v1/pull", token: phone, body: pull).status == 200)
+        #expect(try daemon.glossd("token", "revoke", "alice", "--label", "phone").status == 0)
+        let revoked = try await rawPost(daemon.url + "/v1/pull", token: phone, body: pull)
+        #expect(revoked.status == 401)
+        #expect(String(decoding: revoked.body, as: UTF8.self).contains("\"code\":\"unauthenticated\""))
+        #expect(try await rawPost(daemon.url + "/v1/pull", token: alice, body: pull).status == 200)
+        // tokens are stored only as hashes
+        let server = try Database(path: daemon.database, readOnly: true)
+        let hashes = try server.query("SELECT token_hash FROM device_token") { $0.text(0) }
+        #expect(!hashes.contains(alice) && hashes.contains(GlossServer.Tokens.hash(alice)))
+    }
+
+    @Test func limitsAndMalformedBodiesGetJSONErrors() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let cases: [(String, Data, Int, String)] = [
+            ("/v1/pull", Data("{\"after\": 0, \"limit\": 100000}".utf8), 400, "bad_page_size"),
+            ("/v1/pull", Data("{\"after\": \"x\"}".utf8), 400, "bad_json"),
+            ("/v1/push", Data("{\"changes\": [".utf8), 400, "bad_json"),
+            ("/v1/push", Data("{\"changes\": [{\"kind\": \"tag\"}]}".utf8), 400, "bad_json"),
+            ("/v1/push", Data(String(repeating: "[", count: 100_000).utf8), 400, "bad_json"),
+            ("/v1/push", Data(repeating: 0x20, count: 33 * 1024 * 1024), 413, "body_too_large"),
+            ("/v1/nope", Data(), 404, "not_found"),
+        ]
+        for (path, body, status, code) in cases {
+            let r = try await rawPost(daemon.url + path, token: token, body: body)
+            #expect(r.status == status, "\(path) \(code)")
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: r.body)
+            #expect(error?.error.code == code, "\(path): \(String(decoding: r.body.prefix(200), as: UTF8.self))")
+        }
+        let health = try await rawGet(daemon.url + "/healthz")
+        #expect(health == 200, "the daemon is still healthy")
+    }
+}
+
+
+struct RawResponse {
+    var status: Int
+    var body: Data
+}
+
+func rawPost(_ url: String, token: String?, body: Data, headers: [String: String] = [:]) async throws -> RawResponse {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = "POST"
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+    request.httpBody = body
+    request.timeoutInterval = 30
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return RawResponse(status: (response as! HTTPURLResponse).statusCode, body: data)
+}
+
+func rawGet(_ url: String) async throws -> Int {
+    let (_, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    return (response as! HTTPURLResponse).statusCode
+}
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
