@@ -81,7 +81,8 @@ public final class SyncClient {
             let response: PushResponse = try await post("v1/push", PushRequest(changes: batch))
             try replica.acknowledge(response.acknowledged, serverStamp: response.serverStamp)
             summary.pushed += response.acknowledged.count
-            summary.conflicts += response.conflicts
+            // a conflict the daemon saw in this push is seen again by this replica when it pulls
+            // the competing value below, so only the pull side counts
             if response.acknowledged.count < batch.count {
                 throw SyncClientError.badResponse("the daemon acknowledged \(response.acknowledged.count) of \(batch.count) changes")
             }
