@@ -88,7 +88,7 @@ let package = Package(
             ],
             path: "server/glossd", swiftSettings: strict),
         .executableTarget(
-            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus"],
+            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient"],
             path: "bench/Sources/gloss-bench", swiftSettings: strict),
         .testTarget(
             name: "GlossTests",

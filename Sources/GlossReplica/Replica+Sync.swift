@@ -6,23 +6,29 @@ import GlossSQLite
 /// What sync needs from the replica. Each method is one transaction, so a crash at any point
 /// leaves either the old state or the new one: nothing lost, nothing applied twice.
 extension Replica {
-    /// The oldest unsent changes, in the order they were made.
+    /// The oldest unsent changes: unpushed excerpts first (so anything referring to them
+    /// arrives after them), then field changes in the order they were made.
     public func outboxBatch(limit: Int) throws -> [Change] {
-        let rows = try db.query("SELECT kind, payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit))]) { ($0.text(0), $0.text(1)) }
+        var out = try db.query(
+            "SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.pushed = 0 ORDER BY e.seq LIMIT ?",
+            [.int(Int64(limit))]
+        ) { Change.excerpt(readExcerpt($0)) }
+        guard out.count < limit else { return out }
         let decoder = JSONDecoder()
-        return try rows.compactMap { kind, payload in
-            if kind == "excerpt" {
-                return try excerpt(id: payload).map { Change.excerpt($0) }
-            }
-            return try decoder.decode(Change.self, from: Data(payload.utf8))
-        }
+        let payloads = try db.query("SELECT payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit - out.count))]) { $0.text(0) }
+        for payload in payloads { out.append(try decoder.decode(Change.self, from: Data(payload.utf8))) }
+        return out
     }
 
-    /// Drops acknowledged changes from the outbox and moves the clock past the daemon's.
+    /// Marks acknowledged changes as sent and moves the clock past the daemon's, in one
+    /// transaction.
     public func acknowledge(_ changeIDs: [String], serverStamp: Stamp?) throws {
         try write {
-            let stmt = try db.prepare("DELETE FROM outbox WHERE change_id = ?")
-            for id in changeIDs { try stmt.run(.text(id)) }
+            let field = try db.prepare("DELETE FROM outbox WHERE change_id = ?")
+            let excerpt = try db.prepare("UPDATE excerpt SET pushed = 1 WHERE id = ?")
+            for id in changeIDs {
+                if id.hasPrefix("e:") { try excerpt.run(.text(String(id.dropFirst(2)))) } else { try field.run(.text(id)) }
+            }
             if let serverStamp { try withClock { $0.receive(serverStamp) } }
         }
     }
@@ -37,6 +43,7 @@ extension Replica {
         try write {
             var applied = 0
             var conflicts = 0
+            let lastSeq = try maxExcerptSeq()
             try withClock { clock in
                 for c in changes {
                     if let s = c.change.stamp { clock.receive(s) }
@@ -46,6 +53,7 @@ extension Replica {
                 }
                 if let serverStamp { clock.receive(serverStamp) }
             }
+            try indexExcerpts(after: lastSeq)
             try setMeta("cursor", String(cursor))
             return (applied, conflicts)
         }

@@ -180,32 +180,46 @@ public final class Replica {
 
     // MARK: import
 
-    /// Inserts excerpts that are not there yet (by content id) and queues them for sync.
+    /// Inserts excerpts that are not there yet (by content id); they wait for sync as unpushed
+    /// excerpts (`excerpt.pushed = 0`).
     public func importExcerpts(_ excerpts: [Excerpt], progress: ((Int) -> Void)? = nil) throws -> (imported: Int, duplicates: Int) {
         try write {
+            let lastSeq = try maxExcerptSeq()
             var imported = 0
             for (i, e) in excerpts.enumerated() {
-                if try insertExcerpt(e) {
-                    imported += 1
-                    try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'excerpt', ?)")
-                        .run(.text("e:" + e.id), .text(e.id))
-                }
+                if try insertExcerpt(e) { imported += 1 }
                 if let progress, i % 2048 == 0 { progress(i) }
             }
+            try indexExcerpts(after: lastSeq)
             progress?(excerpts.count)
             return (imported, excerpts.count - imported)
         }
     }
 
+    func maxExcerptSeq() throws -> Int64 {
+        try db.first("SELECT COALESCE(MAX(seq), 0) FROM excerpt") { $0.int(0) } ?? 0
+    }
+
+    /// Adds excerpts inserted after `seq` to the full-text index (call in the inserting
+    /// transaction). Into an empty index, a rebuild is fastest.
+    func indexExcerpts(after seq: Int64) throws {
+        guard try maxExcerptSeq() > seq else { return }
+        if seq == 0 {
+            try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')")
+        } else {
+            try db.run("INSERT INTO excerpt_fts(rowid, text, citation_raw) SELECT seq, text, citation_raw FROM excerpt WHERE seq > ?", .int(seq))
+        }
+    }
+
     /// Insert-if-absent; true when inserted.
     @discardableResult
-    func insertExcerpt(_ e: Excerpt) throws -> Bool {
+    func insertExcerpt(_ e: Excerpt, pushed: Bool = false) throws -> Bool {
         let sourceID = try sourceID(for: e.citation)
         let stmt = try db.prepare(
-            "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation, pushed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         try stmt.run(
             .text(e.id), .text(e.text), .int(sourceID), .text(e.citation.raw), .text(e.citation.pages),
-            .text(JSONText.strings(e.citation.remarks)), .text(e.compilation))
+            .text(JSONText.strings(e.citation.remarks)), .text(e.compilation), .int(pushed ? 1 : 0))
         return db.changes > 0
     }
 
@@ -424,7 +438,7 @@ public final class Replica {
 
     public func status() throws -> ReplicaStatus {
         ReplicaStatus(
-            pending: Int(try db.first("SELECT COUNT(*) FROM outbox") { $0.int(0) } ?? 0),
+            pending: Int(try db.first("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM excerpt WHERE pushed = 0)") { $0.int(0) } ?? 0),
             lastSync: try meta("last_sync"), remote: try meta("remote_url"),
             excerpts: Int(try db.first("SELECT COUNT(*) FROM excerpt") { $0.int(0) } ?? 0),
             notes: Int(try db.first("SELECT COUNT(*) FROM note WHERE deleted = 0 AND body_stamp <> ''") { $0.int(0) } ?? 0),
@@ -515,7 +529,8 @@ public final class Replica {
     /// Applies one change by the last-writer-wins rule (the shared `FieldMergePlan`), keeping the
     /// losing value in `superseded`.
     func merge(_ change: Change) throws -> MergeReport {
-        if case .excerpt(let e) = change { return MergeReport(changed: try insertExcerpt(e), conflict: false) }
+        // a pulled excerpt is on the daemon already (callers index new excerpts in bulk)
+        if case .excerpt(let e) = change { return MergeReport(changed: try insertExcerpt(e, pushed: true), conflict: false) }
         guard let field = change.field, let plan = FieldMergePlan.plan(current: try currentValue(of: change), change: change) else {
             return MergeReport(changed: false, conflict: false)
         }

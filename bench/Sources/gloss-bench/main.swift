@@ -5,6 +5,8 @@ import Foundation
 ///   gloss-bench corpus N OUT [--sources S] [--seed X]   write an N-excerpt compilation to OUT
 ///   gloss-bench time -n RUNS [--setup CMD] -- CMD...  run CMD RUNS times (setup before each,
 ///                                                     untimed); print median/min/max in ms
+///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
+///                                                     push, bootstrap and incremental sync
 let args = Array(CommandLine.arguments.dropFirst())
 
 func fail(_ message: String) -> Never {
@@ -54,6 +56,12 @@ case "time":
     times.sort()
     let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     print(String(format: "median %.2f ms  min %.2f  max %.2f  runs %d", median, times.first!, times.last!, runs))
+case "sync":
+    guard let glossd = option("--glossd", in: args) else { fail("usage: gloss-bench sync --glossd PATH [--excerpts N] [--annotations M]") }
+    try await SyncBench.run(
+        glossd: glossd, excerpts: option("--excerpts", in: args).flatMap(Int.init) ?? 100_000,
+        annotations: option("--annotations", in: args).flatMap(Int.init) ?? 100_000,
+        incremental: option("--incremental", in: args).flatMap(Int.init) ?? 200)
 default:
     fail("usage: gloss-bench corpus N OUT | gloss-bench time -n RUNS [--setup CMD] -- CMD...")
 }

@@ -1,0 +1,119 @@
+import Foundation
+import GlossCorpus
+import GlossModel
+import GlossReplica
+import GlossSyncClient
+
+/// Push, bootstrap pull and incremental sync against a real glossd process on loopback.
+enum SyncBench {
+    struct Daemon {
+        let process: Process
+        let url: String
+        let token: String
+        let database: String
+    }
+
+    static func startDaemon(glossd: String, dir: String) throws -> Daemon {
+        let db = dir + "/glossd.sqlite"
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: glossd)
+        add.arguments = ["user", "add", "bench", "--database", db, "--json"]
+        let out = Pipe()
+        add.standardOutput = out
+        try add.run()
+        add.waitUntilExit()
+        let json = try JSONDecoder().decode([String: String].self, from: out.fileHandleForReading.readDataToEndOfFile())
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: glossd)
+        p.arguments = ["serve", "--database", db, "--port", "0"]
+        p.environment = ["GLOSSD_LOG_LEVEL": "warning"]
+        let serveOut = Pipe()
+        p.standardOutput = serveOut
+        try p.run()
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !String(decoding: buffer, as: UTF8.self).contains("\n") {
+            let chunk = serveOut.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+        }
+        let line = String(decoding: buffer, as: UTF8.self).split(separator: "\n").first ?? ""
+        guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else { fail("glossd did not start: \(line)") }
+        return Daemon(process: p, url: "http://127.0.0.1:\(port)", token: json["token"]!, database: db)
+    }
+
+    static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+    }
+
+    static func rssKB(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int) async throws {
+        let dir = NSTemporaryDirectory() + "gloss-bench-sync-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try startDaemon(glossd: glossd, dir: dir)
+        defer { daemon.process.terminate(); daemon.process.waitUntilExit() }
+        print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+
+        var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
+        let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
+        let a = try Replica(home: dir + "/a")
+        _ = try a.importExcerpts(corpus.excerpts)
+        let clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
+        let excerptPush = try await seconds { _ = try await clientA.sync() }
+        print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s)", n, excerptPush, Double(n) / excerptPush))
+
+        // annotations: half notes, half tags, written through the replica API in batches
+        var rng = SplitMix(seed: 99)
+        let ids = corpus.excerpts.map(\.id)
+        for i in 0..<(annotations / 2) {
+            _ = try a.addNote(excerptID: ids[Int(rng.next() % UInt64(ids.count))], body: "Bench note \(i): compare the testimony with the archive record.")
+        }
+        var tagged = 0
+        while tagged < annotations - annotations / 2 {
+            let e = ids[Int(rng.next() % UInt64(ids.count))]
+            tagged += try a.setTags(excerptID: e, tags: ["t\(rng.next() % 50)"], present: true).count
+        }
+        let pending = try a.status().pending
+        let push = try await seconds { _ = try await clientA.sync() }
+        print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s)", pending, push, Double(pending) / push))
+        print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+
+        let b = try Replica(home: dir + "/b")
+        let clientB = try SyncClient(replica: b, url: daemon.url, token: daemon.token)
+        var pulled = 0
+        let bootstrap = try await seconds { pulled = try await clientB.sync().pulled }
+        print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s", n, annotations, pulled, bootstrap))
+        print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+
+        // incremental: one edit on A, then A syncs (push 1, pull its echo); B syncs (pull 1)
+        let note = try a.notes().first!
+        var pushTimes: [Double] = []
+        var pullTimes: [Double] = []
+        for i in 0..<incremental {
+            _ = try a.editNote(id: note.id, body: "edit \(i)")
+            pushTimes.append(try await seconds { _ = try await clientA.sync() } * 1000)
+            pullTimes.append(try await seconds { _ = try await clientB.sync() } * 1000)
+        }
+        pushTimes.sort()
+        pullTimes.sort()
+        print(String(format: "incremental sync, 1 change, %d runs: writer p50 %.2f ms p99 %.2f ms; reader p50 %.2f ms p99 %.2f ms",
+                     incremental, percentile(pushTimes, 0.5), percentile(pushTimes, 0.99), percentile(pullTimes, 0.5), percentile(pullTimes, 0.99)))
+        let sizeA = (try FileManager.default.attributesOfItem(atPath: a.path)[.size] as? Int) ?? 0
+        let sizeS = (try FileManager.default.attributesOfItem(atPath: daemon.database)[.size] as? Int) ?? 0
+        print("database sizes: replica \(sizeA / 1_048_576) MB, server \(sizeS / 1_048_576) MB (main files, after checkpoints)")
+    }
+}
