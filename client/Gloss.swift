@@ -10,6 +10,7 @@ struct Gloss: AsyncParsableCommand {
         subcommands: [
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, NoteCommand.self,
             TagCommand.self, SourcesCommand.self, ExportCommand.self, HistoryCommand.self, StatusCommand.self,
-            RemoteCommand.self, SyncCommand.self,
+            RemoteCommand.self, SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self,
+            CollectionCommand.self,
         ])
 }

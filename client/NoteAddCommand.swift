@@ -8,11 +8,14 @@ struct NoteAddCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @Argument(help: "Excerpt id or unique prefix.") var id: String
     @Argument(help: "The note's text.") var text: String
+    @Option(name: .customLong("in"), help: "Write it into a shared collection (OWNER/TAG) instead of as a personal note.")
+    var collection: String?
 
     func run() throws {
         let replica = try global.openReplica()
-        let note = try replica.addNote(excerptID: try replica.resolveExcerpt(id), body: text)
+        if let collection { try replica.checkCanEdit(collection: collection) }
+        let note = try replica.addNote(excerptID: try replica.resolveExcerpt(id), body: text, collection: collection)
         if output.json { return try Output.json(NoteRecord(note)) }
-        Output.line("added note \(note.id) to excerpt \(Output.short(note.excerptId))")
+        Output.line("added note \(note.id) to excerpt \(Output.short(note.excerptId))\(collection.map { " in \($0)" } ?? "")")
     }
 }

@@ -7,7 +7,12 @@ struct TagAddCommand: ParsableCommand {
     @Argument(help: "Excerpt id or unique prefix.") var id: String
     @Argument(help: "One or more tags.") var tags: [String]
 
-    func validate() throws { if tags.isEmpty { throw ValidationError("give at least one tag") } }
+    func validate() throws {
+        if tags.isEmpty { throw ValidationError("give at least one tag") }
+        if let shared = tags.first(where: { $0.contains("/") }) {
+            throw ValidationError("'\(shared)' names a collection: use 'gloss collection add \(shared) ID'")
+        }
+    }
 
     func run() throws {
         let replica = try global.openReplica()

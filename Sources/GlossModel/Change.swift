@@ -106,7 +106,7 @@ public enum Change: Sendable, Hashable {
         func checkNote(_ n: NoteHeader) -> String? {
             if n.id.isEmpty || n.id.utf8.count > 64 { return "note id must be 1–64 characters" }
             if !Excerpt.isValidID(n.excerptId) { return "excerptId must be 32 lowercase hex digits" }
-            if let c = n.collection, c.split(separator: "/").count != 2 { return "collection must be OWNER/TAG" }
+            if let c = n.collection, let problem = Limits.validateCollectionName(c) { return problem }
             return nil
         }
         switch self {
@@ -121,7 +121,7 @@ public enum Change: Sendable, Hashable {
             return checkNote(n)
         case .tag(let e, let name, _, _, _):
             if !Excerpt.isValidID(e) { return "excerptId must be 32 lowercase hex digits" }
-            return Limits.validateTag(name)
+            return Limits.validateTagLink(name)
         }
     }
 }

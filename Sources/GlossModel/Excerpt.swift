@@ -158,6 +158,26 @@ public enum Limits {
         return nil
     }
 
+    /// User names: 1–64 letters, digits, `-`, `_` or `.`.
+    public static func validateUserName(_ name: String) -> String? {
+        let ok = !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+        return ok ? nil : "a user name is 1–64 letters, digits, '-', '_' or '.'"
+    }
+
+    /// A shared collection's name: `OWNER/TAG`.
+    public static func validateCollectionName(_ name: String) -> String? {
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return "a collection is named OWNER/TAG (got '\(name.prefix(80))')" }
+        return validateUserName(String(parts[0])) ?? validateTag(String(parts[1]))
+    }
+
+    /// A tag link's name: a personal tag, or `OWNER/TAG` for the link of someone's shared
+    /// collection.
+    public static func validateTagLink(_ name: String) -> String? {
+        name.contains("/") ? validateCollectionName(name) : validateTag(name)
+    }
+
     public static func validateNoteBody(_ body: String) -> String? {
         if body.trimmingWhitespace().isEmpty { return "a note cannot be empty" }
         if body.utf8.count > maxNoteBytes { return "note is \(body.utf8.count) bytes; the limit is \(maxNoteBytes)" }

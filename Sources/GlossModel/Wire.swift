@@ -24,9 +24,58 @@ public struct PushResponse: Sendable, Codable {
 public struct SequencedChange: Sendable, Codable, Hashable {
     public var seq: Int64
     public var change: Change
-    public init(seq: Int64, change: Change) {
+    /// `OWNER/TAG` when a shared collection delivered this change; nil for the user's own.
+    public var via: String?
+    public init(seq: Int64, change: Change, via: String? = nil) {
         self.seq = seq
         self.change = change
+        self.via = via
+    }
+}
+
+/// A collection as `gloss collections --json` shows it: `{"tag", "owner", "role", "members"}`.
+/// `role` is `owner`, `editor` or `reader` (the caller's own).
+public struct CollectionInfo: Sendable, Codable, Equatable {
+    public struct Member: Sendable, Codable, Equatable {
+        public var user: String
+        public var role: String
+        public init(user: String, role: String) {
+            self.user = user
+            self.role = role
+        }
+    }
+    public var tag: String
+    public var owner: String
+    public var role: String
+    public var members: [Member]
+    public init(tag: String, owner: String, role: String, members: [Member]) {
+        self.tag = tag
+        self.owner = owner
+        self.role = role
+        self.members = members
+    }
+    public var name: String { owner + "/" + tag }
+}
+
+/// `POST /v1/collections/share` and `/unshare` bodies.
+public struct ShareRequest: Sendable, Codable {
+    public var tag: String
+    public var user: String
+    public var role: String?
+    public init(tag: String, user: String, role: String? = nil) {
+        self.tag = tag
+        self.user = user
+        self.role = role
+    }
+}
+
+/// A change the daemon refused for lack of rights (in a 403 body, `refused`).
+public struct RefusedChange: Sendable, Codable, Equatable {
+    public var id: String
+    public var reason: String
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
     }
 }
 
@@ -47,11 +96,16 @@ public struct PullResponse: Sendable, Codable {
     public var cursor: Int64
     public var more: Bool
     public var serverStamp: Stamp
-    public init(changes: [SequencedChange], cursor: Int64, more: Bool, serverStamp: Stamp) {
+    /// The caller's user name and the collections they own or are members of, now.
+    public var user: String?
+    public var collections: [CollectionInfo]?
+    public init(changes: [SequencedChange], cursor: Int64, more: Bool, serverStamp: Stamp, user: String? = nil, collections: [CollectionInfo]? = nil) {
         self.changes = changes
         self.cursor = cursor
         self.more = more
         self.serverStamp = serverStamp
+        self.user = user
+        self.collections = collections
     }
 }
 
@@ -62,5 +116,10 @@ public struct ErrorBody: Sendable, Codable, Error {
         public var message: String
     }
     public var error: Detail
-    public init(code: String, message: String) { error = Detail(code: code, message: message) }
+    /// With 403 on a push: the changes refused (nothing of the batch was stored).
+    public var refused: [RefusedChange]?
+    public init(code: String, message: String, refused: [RefusedChange]? = nil) {
+        error = Detail(code: code, message: message)
+        self.refused = refused
+    }
 }

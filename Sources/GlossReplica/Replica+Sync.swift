@@ -47,6 +47,9 @@ extension Replica {
             try withClock { clock in
                 for c in changes {
                     if let s = c.change.stamp { clock.receive(s) }
+                    if case .excerpt(let e) = c.change, let via = c.via {
+                        try db.prepare("INSERT OR IGNORE INTO excerpt_via(excerpt_id, via) VALUES (?, ?)").run(.text(e.id), .text(via))
+                    }
                     let report = try merge(c.change)
                     if report.changed { applied += 1 }
                     if report.conflict { conflicts += 1 }

@@ -220,7 +220,11 @@ public final class Replica {
         try stmt.run(
             .text(e.id), .text(e.text), .int(sourceID), .text(e.citation.raw), .text(e.citation.pages),
             .text(JSONText.strings(e.citation.remarks)), .text(e.compilation), .int(pushed ? 1 : 0))
-        return db.changes > 0
+        if db.changes > 0 { return true }
+        // already here, perhaps only through a shared collection: now it is the user's own too
+        try db.prepare("INSERT OR IGNORE INTO excerpt_via(excerpt_id, via) SELECT ?, '' WHERE EXISTS (SELECT 1 FROM excerpt_via WHERE excerpt_id = ?)")
+            .run(.text(e.id), .text(e.id))
+        return false
     }
 
     func sourceID(for c: Citation) throws -> Int64 {
@@ -491,7 +495,7 @@ public final class Replica {
 
     /// Adds (present) or removes tags; returns the tags that changed.
     public func setTags(excerptID: String, tags: [String], present: Bool) throws -> [String] {
-        for t in tags { if let problem = Limits.validateTag(t) { throw ReplicaError.invalid(problem) } }
+        for t in tags { if let problem = Limits.validateTagLink(t) { throw ReplicaError.invalid(problem) } }
         guard try excerpt(id: excerptID) != nil else { throw ReplicaError.unknownExcerpt(excerptID) }
         return try write {
             try withClock { clock in

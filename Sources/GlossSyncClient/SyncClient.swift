@@ -12,11 +12,18 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var pushed: Int
     public var pulled: Int
     public var conflicts: Int
+    /// What the daemon refused and how it was settled locally (a refused collection note is
+    /// kept as a personal note; a refused collection tag change is undone).
+    public var refused: [String]
+    /// Collections whose content was dropped because access to them ended.
+    public var dropped: [String]
 
-    public init(pushed: Int, pulled: Int, conflicts: Int) {
+    public init(pushed: Int, pulled: Int, conflicts: Int, refused: [String] = [], dropped: [String] = []) {
         self.pushed = pushed
         self.pulled = pulled
         self.conflicts = conflicts
+        self.refused = refused
+        self.dropped = dropped
     }
 }
 
@@ -25,6 +32,7 @@ public enum SyncClientError: Error, Sendable, CustomStringConvertible {
     case noToken(String)
     case unreachable(url: String, reason: String, pending: Int)
     case refused(status: Int, code: String, message: String)
+    case forbidden([RefusedChange])
     case badResponse(String)
 
     public var description: String {
@@ -33,7 +41,8 @@ public enum SyncClientError: Error, Sendable, CustomStringConvertible {
         case .noToken(let path): "no token: set GLOSS_TOKEN or run 'gloss remote set URL --token TOKEN' (looked in \(path))"
         case .unreachable(let url, let reason, let pending):
             "cannot reach the daemon at \(url) (\(reason)); \(pending) change(s) stay queued, nothing was lost: run 'gloss sync' again later"
-        case .refused(let status, let code, let message): "the daemon refused the sync (\(status) \(code)): \(message)"
+        case .refused(let status, let code, let message): "the daemon refused the request (\(status) \(code)): \(message)"
+        case .forbidden(let refused): "the daemon refused \(refused.count) change(s): \(refused.first?.reason ?? "")"
         case .badResponse(let m): "unexpected answer from the daemon: \(m)"
         }
     }
@@ -75,10 +84,19 @@ public final class SyncClient {
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
         // push
+        var refusals = 0
         while true {
             let batch = try replica.outboxBatch(limit: pushBatch)
             if batch.isEmpty { break }
-            let response: PushResponse = try await post("v1/push", PushRequest(changes: batch))
+            let response: PushResponse
+            do {
+                response = try await post("v1/push", PushRequest(changes: batch))
+            } catch SyncClientError.forbidden(let refused) where refusals < 3 {
+                // settle what was refused locally, then push the rest again
+                refusals += 1
+                summary.refused += try replica.resolveRefused(refused)
+                continue
+            }
             try replica.acknowledge(response.acknowledged, serverStamp: response.serverStamp)
             summary.pushed += response.acknowledged.count
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
@@ -96,24 +114,49 @@ public final class SyncClient {
             summary.pulled += result.applied
             summary.conflicts += result.conflicts
             cursor = page.cursor
-            if !page.more { break }
+            if !page.more {
+                if let user = page.user, let collections = page.collections {
+                    summary.dropped = try replica.updateMemberships(user: user, collections: collections)
+                }
+                break
+            }
         }
         try replica.recordSync(at: Replica.systemNow())
         return summary
     }
 
+    // MARK: collections (online)
+
+    public func share(tag: String, with user: String, role: String) async throws -> CollectionInfo {
+        try await post("v1/collections/share", ShareRequest(tag: tag, user: user, role: role))
+    }
+
+    public func unshare(tag: String, with user: String) async throws {
+        let _: [String: Bool] = try await post("v1/collections/unshare", ShareRequest(tag: tag, user: user))
+    }
+
+    public func collections() async throws -> [CollectionInfo] {
+        try await send("v1/collections", method: "GET", body: Optional<PullRequest>.none)
+    }
+
     func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body) async throws -> Answer {
+        try await send(path, method: "POST", body: body)
+    }
+
+    func send<Body: Encodable, Answer: Decodable>(_ path: String, method: String, body: Body?) async throws -> Answer {
         var request = URLRequest(url: base.appendingPathComponent(path))
-        request.httpMethod = "POST"
+        request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
-        var data = try JSONEncoder().encode(body)
-        if data.count > 16 * 1024 {
-            data = Data(Gzip.compress(Array(data), level: 1))
-            request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+        if let body {
+            var data = try JSONEncoder().encode(body)
+            if data.count > 16 * 1024 {
+                data = Data(Gzip.compress(Array(data), level: 1))
+                request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+            }
+            request.httpBody = data
         }
-        request.httpBody = data
         let (raw, response): (Data, URLResponse)
         do {
             (raw, response) = try await session.data(for: request)
@@ -126,6 +169,7 @@ public final class SyncClient {
         if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 * 1024 * 1024) }
         guard (200..<300).contains(http.statusCode) else {
             if let e = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes)) {
+                if http.statusCode == 403, let refused = e.refused, !refused.isEmpty { throw SyncClientError.forbidden(refused) }
                 throw SyncClientError.refused(status: http.statusCode, code: e.error.code, message: e.error.message)
             }
             throw SyncClientError.refused(status: http.statusCode, code: "http", message: String(decoding: bytes.prefix(200), as: UTF8.self))

@@ -40,6 +40,16 @@ CREATE INDEX excerpt_source ON excerpt(source_id);
 -- excerpts not yet pushed are the excerpt part of the outbox
 CREATE INDEX excerpt_unpushed ON excerpt(seq) WHERE pushed = 0;
 
+-- How each excerpt came to this replica: '' for the user's own (imported here or pulled from
+-- the user's own space), OWNER/TAG when a shared collection delivered it. When access to a
+-- collection ends, excerpts left with no way in (and nothing of the user's on them) go.
+CREATE TABLE excerpt_via (
+    excerpt_id TEXT NOT NULL,
+    via        TEXT NOT NULL,
+    PRIMARY KEY (excerpt_id, via)
+) WITHOUT ROWID;
+CREATE INDEX excerpt_via_via ON excerpt_via(via);
+
 CREATE TABLE note (
     seq           INTEGER PRIMARY KEY,
     id            TEXT NOT NULL UNIQUE,

@@ -50,6 +50,22 @@ public func buildApplication(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(service: service))
     v1.post("push") { request, context in try await api.push(request, context) }
     v1.post("pull") { request, context in try await api.pull(request, context) }
+    v1.get("collections") { _, context in
+        let user = try context.requireUser()
+        return jsonResponse(try JSONEncoder().encode(try await service.collections(for: user)).map { $0 }, status: .ok, gzip: false)
+    }
+    v1.post("collections/share") { request, context in
+        let user = try context.requireUser()
+        let body: ShareRequest = try api.decode(try await api.readBody(request, limit: 64 * 1024))
+        let info = try await service.share(body, owner: user)
+        return jsonResponse(try JSONEncoder().encode(info).map { $0 }, status: .ok, gzip: false)
+    }
+    v1.post("collections/unshare") { request, context in
+        let user = try context.requireUser()
+        let body: ShareRequest = try api.decode(try await api.readBody(request, limit: 64 * 1024))
+        try await service.unshare(body, owner: user)
+        return jsonResponse(Array("{\"ok\":true}".utf8), status: .ok, gzip: false)
+    }
     v1.get("whoami") { _, context in
         let user = try context.requireUser()
         return jsonResponse(try JSONEncoder().encode(["user": user.name]).map { $0 }, status: .ok, gzip: false)
@@ -142,8 +158,8 @@ func jsonResponse(_ bytes: [UInt8], status: HTTPResponse.Status, gzip: Bool) -> 
     return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
 }
 
-func errorResponse(status: Int, code: String, message: String) -> Response {
-    let body = try! JSONEncoder().encode(ErrorBody(code: code, message: message))
+func errorResponse(status: Int, code: String, message: String, refused: [RefusedChange]? = nil) -> Response {
+    let body = try! JSONEncoder().encode(ErrorBody(code: code, message: message, refused: refused))
     return jsonResponse(Array(body), status: HTTPResponse.Status(code: status), gzip: false)
 }
 
@@ -177,7 +193,7 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let e as SyncError {
-            return errorResponse(status: e.status, code: e.code, message: e.message)
+            return errorResponse(status: e.status, code: e.code, message: e.message, refused: e.refused)
         } catch let e as HTTPError {
             let code = e.status.code
             let name = code == 404 ? "not_found" : code == 405 ? "method_not_allowed" : code == 413 ? "body_too_large" : "http_\(code)"

@@ -71,40 +71,56 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         }
     }
 
-    public func push(userID: String, changes: [Change]) async throws -> PushResult {
+    public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
         // encode outside the database queue
-        let encoded = try changes.map { (change: $0, json: String(decoding: try encoder.encode($0), as: UTF8.self)) }
+        let encoded: [(Delivery, String?)] = try deliveries.map { d in
+            if case .change(let c) = d.item { return (d, String(decoding: try encoder.encode(c), as: UTF8.self)) }
+            return (d, nil)
+        }
         return try await run { db in
             try db.transaction {
                 var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
-                result.acknowledged.reserveCapacity(encoded.count)
                 let insert = try db.prepare(
-                    "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id, change_id) DO NOTHING")
-                for (change, json) in encoded {
-                    let id = change.id
-                    result.acknowledged.append(id)
-                    try insert.run(.text(userID), .text(id), .text(SQLiteStore.kind(change)), .text(change.excerptId), .text(json))
-                    if db.changes == 0 {
-                        result.duplicates += 1
-                        continue
+                    "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, change_id) DO NOTHING")
+                let copy = try db.prepare("""
+                    INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
+                    SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND change_id = ?
+                    ON CONFLICT(user_id, change_id) DO NOTHING
+                    """)
+                for (d, json) in encoded {
+                    let via: SQLValue = d.via.map { .text($0) } ?? .null
+                    switch d.item {
+                    case .copyExcerpt(let excerpt, let source):
+                        try copy.run(.text(d.recipient), via, .text(source), .text("e:" + excerpt))
+                    case .change(let change):
+                        let mine = d.recipient == pusherID
+                        if mine { result.acknowledged.append(change.id) }
+                        let key = change.field?.description
+                        try insert.run(
+                            .text(d.recipient), .text(change.id), .text(SQLiteStore.kind(change)), .text(change.excerptId),
+                            key.map { .text($0) } ?? .null, ChangeJSON.noteCollection(change).map { .text($0) } ?? .null, via, .text(json!))
+                        if db.changes == 0 {
+                            if mine { result.duplicates += 1 }
+                            continue
+                        }
+                        if mine { result.accepted += 1 }
+                        guard let key else { continue }
+                        let current = try db.first(
+                            "SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(d.recipient), .text(key)]
+                        ) { s in Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) } } ?? nil
+                        guard let plan = FieldMergePlan.plan(current: current, change: change) else { continue }
+                        if let (loser, winner) = plan.superseded {
+                            try db.prepare(
+                                "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                            ).run(.text(d.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
+                        }
+                        if let v = plan.newValue {
+                            try db.prepare(
+                                "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp"
+                            ).run(.text(d.recipient), .text(key), .text(v.value), .text(v.stamp.description))
+                        }
+                        if plan.conflict && mine { result.conflicts += 1 }
                     }
-                    result.accepted += 1
-                    guard let key = change.field?.description else { continue }
-                    let current = try db.first(
-                        "SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(userID), .text(key)]
-                    ) { s in Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) } } ?? nil
-                    guard let plan = FieldMergePlan.plan(current: current, change: change) else { continue }
-                    if let (loser, winner) = plan.superseded {
-                        try db.prepare(
-                            "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                        ).run(.text(userID), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
-                    }
-                    if let v = plan.newValue {
-                        try db.prepare(
-                            "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp"
-                        ).run(.text(userID), .text(key), .text(v.value), .text(v.stamp.description))
-                    }
-                    if plan.conflict { result.conflicts += 1 }
                 }
                 return result
             }
@@ -123,9 +139,9 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     public func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange] {
         try await run { db in
             try db.query(
-                "SELECT seq, payload FROM change_log WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, payload, via FROM change_log WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 [.text(userID), .int(after), .int(Int64(limit))]
-            ) { LoggedChange(seq: $0.int(0), json: $0.text(1)) }
+            ) { LoggedChange(seq: $0.int(0), json: $0.text(1), via: $0.optionalText(2)) }
         }
     }
 
@@ -142,6 +158,101 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
             try db.query("SELECT value, stamp FROM superseded WHERE user_id = ? AND field = ? ORDER BY stamp", [.text(userID), .text(field)]) { s in
                 FieldValue(value: s.text(0), stamp: Stamp(s.text(1)) ?? Stamp(wall: 0, counter: 0, node: "invalid"))
             }
+        }
+    }
+
+    // MARK: shared collections
+
+    private static func record(_ db: Database, where condition: String, _ args: [SQLValue]) throws -> [CollectionRecord] {
+        let rows = try db.query(
+            "SELECT c.id, c.owner_id, u.name, c.tag FROM collection c JOIN app_user u ON u.id = c.owner_id WHERE \(condition) ORDER BY u.name, c.tag", args
+        ) { ($0.text(0), $0.text(1), $0.text(2), $0.text(3)) }
+        return try rows.map { id, owner, ownerName, tag in
+            var roles: [String: String] = [:]
+            var names: [String: String] = [:]
+            for (user, name, role) in try db.query(
+                "SELECT m.user_id, u.name, m.role FROM collection_member m JOIN app_user u ON u.id = m.user_id WHERE m.collection_id = ?", [.text(id)],
+                { ($0.text(0), $0.text(1), $0.text(2)) })
+            {
+                roles[user] = role
+                names[user] = name
+            }
+            return CollectionRecord(id: id, ownerID: owner, ownerName: ownerName, tag: tag, roles: roles, names: names)
+        }
+    }
+
+    public func collection(ownerName: String, tag: String) async throws -> CollectionRecord? {
+        try await run { db in try SQLiteStore.record(db, where: "u.name = ? AND c.tag = ?", [.text(ownerName), .text(tag)]).first }
+    }
+
+    public func collections(of userID: String) async throws -> [CollectionRecord] {
+        try await run { db in
+            try SQLiteStore.record(
+                db, where: "c.owner_id = ? OR c.id IN (SELECT collection_id FROM collection_member WHERE user_id = ?)", [.text(userID), .text(userID)])
+        }
+    }
+
+    public func setMember(ownerID: String, tag: String, memberID: String, role: String, now: Int64) async throws -> CollectionRecord {
+        try await run { db in
+            try db.transaction {
+                try db.run(
+                    "INSERT INTO collection(id, owner_id, tag, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(owner_id, tag) DO NOTHING",
+                    .text(UUID().uuidString.lowercased()), .text(ownerID), .text(tag), .int(now))
+                let id = try db.first("SELECT id FROM collection WHERE owner_id = ? AND tag = ?", [.text(ownerID), .text(tag)]) { $0.text(0) }!
+                try db.run(
+                    "INSERT INTO collection_member(collection_id, user_id, role, added_at) VALUES (?, ?, ?, ?) ON CONFLICT(collection_id, user_id) DO UPDATE SET role = excluded.role",
+                    .text(id), .text(memberID), .text(role), .int(now))
+                return try SQLiteStore.record(db, where: "c.id = ?", [.text(id)])[0]
+            }
+        }
+    }
+
+    public func removeMember(collection c: CollectionRecord, memberID: String) async throws -> Bool {
+        try await run { db in
+            try db.transaction {
+                guard try db.run("DELETE FROM collection_member WHERE collection_id = ? AND user_id = ?", .text(c.id), .text(memberID)) > 0 else {
+                    return false
+                }
+                let fields = try db.query(
+                    "SELECT DISTINCT field FROM change_log WHERE user_id = ? AND via = ? AND field IS NOT NULL", [.text(memberID), .text(c.name)]
+                ) { $0.text(0) }
+                try db.run("DELETE FROM change_log WHERE user_id = ? AND via = ?", .text(memberID), .text(c.name))
+                for f in fields {
+                    try db.run("DELETE FROM field_state WHERE user_id = ? AND field = ?", .text(memberID), .text(f))
+                    try db.run("DELETE FROM superseded WHERE user_id = ? AND field = ?", .text(memberID), .text(f))
+                }
+                return true
+            }
+        }
+    }
+
+    public func backfill(collection c: CollectionRecord) async throws -> [Change] {
+        let payloads: [String] = try await run { db in
+            var out: [String] = []
+            let links = try db.query(
+                "SELECT field, stamp FROM field_state WHERE user_id = ? AND field LIKE 'tag:%' AND substr(field, 38) = ? AND value = 'true' ORDER BY field",
+                [.text(c.ownerID), .text(c.tag)]
+            ) { ($0.text(0), $0.text(1)) }
+            for (field, stamp) in links {
+                let excerpt = String(field.dropFirst(4).prefix(32))
+                if let json = try db.first(
+                    "SELECT payload FROM change_log WHERE user_id = ? AND change_id = ?", [.text(c.ownerID), .text("e:" + excerpt)], { $0.text(0) })
+                {
+                    out.append(json)
+                }
+                out.append("LINK|\(excerpt)|\(stamp)")
+            }
+            out += try db.query(
+                "SELECT payload FROM change_log WHERE user_id = ? AND collection = ? ORDER BY seq", [.text(c.ownerID), .text(c.name)]
+            ) { $0.text(0) }
+            return out
+        }
+        return try payloads.map { p in
+            if p.hasPrefix("LINK|") {
+                let parts = p.split(separator: "|")
+                return .tag(excerptId: String(parts[1]), name: c.name, present: true, stamp: Stamp(parts[2])!, base: nil)
+            }
+            return try ChangeJSON.decode(p)
         }
     }
 }

@@ -26,10 +26,52 @@ public struct PushResult: Sendable, Equatable {
     public var conflicts: Int
 }
 
-/// One logged change as stored: its sequence number and its JSON text.
+/// One logged change as stored: its sequence number, its JSON text and the collection that
+/// delivered it (nil for the user's own).
 public struct LoggedChange: Sendable, Equatable {
     public var seq: Int64
     public var json: String
+    public var via: String?
+    public init(seq: Int64, json: String, via: String? = nil) {
+        self.seq = seq
+        self.json = json
+        self.via = via
+    }
+}
+
+/// A shared collection with its members (user id → role, user id → name).
+public struct CollectionRecord: Sendable, Equatable {
+    public var id: String
+    public var ownerID: String
+    public var ownerName: String
+    public var tag: String
+    public var roles: [String: String]
+    public var names: [String: String]
+    public var name: String { ownerName + "/" + tag }
+    public init(id: String, ownerID: String, ownerName: String, tag: String, roles: [String: String], names: [String: String]) {
+        self.id = id
+        self.ownerID = ownerID
+        self.ownerName = ownerName
+        self.tag = tag
+        self.roles = roles
+        self.names = names
+    }
+}
+
+/// One thing to append to one user's log: a change, or a copy of an excerpt the source user has.
+public struct Delivery: Sendable, Equatable {
+    public enum Item: Sendable, Equatable {
+        case change(Change)
+        case copyExcerpt(String, from: String)
+    }
+    public var recipient: String
+    public var item: Item
+    public var via: String?
+    public init(recipient: String, item: Item, via: String?) {
+        self.recipient = recipient
+        self.item = item
+        self.via = via
+    }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -59,13 +101,34 @@ public protocol SyncStore: Sendable {
     func revokeTokens(userID: String, label: String?, now: Int64) async throws -> Int
     /// The user owning a live token with this hash.
     func authenticate(tokenHash: String) async throws -> AuthenticatedUser?
-    /// Records each change not yet recorded for the user (by change id), giving it the next
-    /// sequence number, and merges field changes by last-writer-wins.
-    func push(userID: String, changes: [Change]) async throws -> PushResult
+    /// In one transaction, appends each delivery to its recipient's log unless that log has
+    /// the change id already, giving it the next sequence number, and merges field changes into
+    /// the recipient's state by last-writer-wins. The result counts the pusher's own deliveries.
+    func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult
     /// Logged changes of the user with sequence numbers above `after`, in order, at most `limit`.
     func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange]
     /// The current value of one field (for tests and verification).
     func fieldValue(userID: String, field: String) async throws -> FieldValue?
     /// Values of a field that lost a merge, oldest first.
     func superseded(userID: String, field: String) async throws -> [FieldValue]
+
+    // MARK: shared collections
+    func collection(ownerName: String, tag: String) async throws -> CollectionRecord?
+    /// Collections the user owns or is a member of.
+    func collections(of userID: String) async throws -> [CollectionRecord]
+    /// Adds a member or changes their role, creating the collection if needed.
+    func setMember(ownerID: String, tag: String, memberID: String, role: String, now: Int64) async throws -> CollectionRecord
+    /// Removes a member and everything the collection delivered to them (log rows, field
+    /// state, superseded values). False when they were not a member.
+    func removeMember(collection: CollectionRecord, memberID: String) async throws -> Bool
+    /// The collection's current content as changes, for a new member: each excerpt carrying the
+    /// tag in the owner's space, the tag link (named OWNER/TAG), and every collection note change.
+    func backfill(collection: CollectionRecord) async throws -> [Change]
+}
+
+extension SyncStore {
+    /// A user's own push with no collection involved: every change to the pusher.
+    public func push(userID: String, changes: [Change]) async throws -> PushResult {
+        try await deliver(pusherID: userID, changes.map { Delivery(recipient: userID, item: .change($0), via: nil) })
+    }
 }

@@ -23,11 +23,13 @@ public struct SyncError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
     public var code: String
     public var message: String
+    public var refused: [RefusedChange]?
 
-    public init(_ status: Int, _ code: String, _ message: String) {
+    public init(_ status: Int, _ code: String, _ message: String, refused: [RefusedChange]? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.refused = refused
     }
 
     public var description: String { "\(status) \(code): \(message)" }
@@ -73,12 +75,29 @@ public final class SyncService: Sendable {
                         + "the clock of the machine with replica id \(s.node) is wrong; set its time correctly, then sync again. Nothing in this batch was stored.")
             }
         }
-        let result = try await store.push(userID: user.userID, changes: request.changes)
+        // who may write what, and who receives it: one policy, decided before anything is stored
+        var byName: [String: CollectionRecord] = [:]
+        for name in AccessPolicy.referencedCollections(request.changes) {
+            let parts = name.split(separator: "/")
+            if let c = try await store.collection(ownerName: String(parts[0]), tag: String(parts[1])) { byName[name] = c }
+        }
+        var ownedByTag: [String: CollectionRecord] = [:]
+        let hasPlainTags = request.changes.contains { if case .tag(_, let n, _, _, _) = $0 { return !n.contains("/") } else { return false } }
+        if hasPlainTags {
+            for c in try await store.collections(of: user.userID) where c.ownerID == user.userID { ownedByTag[c.tag] = c }
+        }
+        let (deliveries, refused) = AccessPolicy.plan(request.changes, context: .init(pusher: user, byName: byName, ownedByTag: ownedByTag))
+        if !refused.isEmpty {
+            throw SyncError(
+                403, "forbidden", "\(refused.count) change(s) of this batch are not allowed (see 'refused'); nothing in the batch was stored",
+                refused: refused)
+        }
+        let result = try await store.deliver(pusherID: user.userID, deliveries)
         let stamp = clock.withLock { clock in
             for change in request.changes { if let s = change.stamp { clock.receive(s) } }
             return clock.tick()
         }
-        return PushResponse(acknowledged: result.acknowledged, conflicts: result.conflicts, serverStamp: stamp)
+        return PushResponse(acknowledged: request.changes.map(\.id), conflicts: result.conflicts, serverStamp: stamp)
     }
 
     /// A page of the user's changes after the cursor, as JSON text ready to send.
@@ -100,10 +119,58 @@ public final class SyncService: Sendable {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += Array("{\"seq\":\(row.seq),\"change\":".utf8)
             out += Array(row.json.utf8)
+            if let via = row.via { out += Array(",\"via\":".utf8) + (try JSONEncoder().encode(via)) }
             out.append(UInt8(ascii: "}"))
         }
-        out += Array("],\"cursor\":\(cursor),\"more\":\(more),\"serverStamp\":\"\(currentStamp().description)\"}".utf8)
+        out += Array("],\"cursor\":\(cursor),\"more\":\(more),\"serverStamp\":\"\(currentStamp().description)\",".utf8)
+        out += Array("\"user\":".utf8) + (try JSONEncoder().encode(user.name))
+        out += Array(",\"collections\":".utf8) + (try JSONEncoder().encode(try await collections(for: user)))
+        out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    // MARK: shared collections
+
+    /// Collections the user owns or is a member of, with everyone's roles.
+    public func collections(for user: AuthenticatedUser) async throws -> [CollectionInfo] {
+        try await store.collections(of: user.userID).map { c in
+            let role = AccessPolicy.role(of: user.userID, in: c)?.rawValue ?? "reader"
+            let members = c.roles.keys.sorted { c.names[$0, default: ""] < c.names[$1, default: ""] }.map {
+                CollectionInfo.Member(user: c.names[$0, default: ""], role: c.roles[$0]!)
+            }
+            return CollectionInfo(tag: c.tag, owner: c.ownerName, role: role, members: members)
+        }
+    }
+
+    /// Shares the owner's TAG with a user (or changes their role) and delivers the collection's
+    /// current content to them.
+    public func share(_ request: ShareRequest, owner: AuthenticatedUser) async throws -> CollectionInfo {
+        if let problem = Limits.validateTag(request.tag) { throw SyncError(400, "bad_tag", problem) }
+        guard let role = request.role, role == "reader" || role == "editor" else {
+            throw SyncError(400, "bad_role", "role must be reader or editor")
+        }
+        guard let member = try await store.findUser(name: request.user) else {
+            throw SyncError(404, "unknown_user", "no user named '\(request.user.prefix(64))'")
+        }
+        if member.id == owner.userID { throw SyncError(400, "bad_user", "you own this collection already") }
+        let record = try await store.setMember(ownerID: owner.userID, tag: request.tag, memberID: member.id, role: role, now: now())
+        let content = try await store.backfill(collection: record)
+        _ = try await store.deliver(
+            pusherID: member.id,
+            content.map { change in
+                if case .excerpt(let e) = change { return Delivery(recipient: member.id, item: .copyExcerpt(e.id, from: owner.userID), via: record.name) }
+                return Delivery(recipient: member.id, item: .change(change), via: record.name)
+            })
+        return try await collections(for: owner).first { $0.tag == request.tag }!
+    }
+
+    /// Ends a member's access; their replicas drop the collection's content at their next sync.
+    public func unshare(_ request: ShareRequest, owner: AuthenticatedUser) async throws {
+        let notShared = SyncError(404, "not_shared", "\(owner.name)/\(request.tag.prefix(64)) is not shared with '\(request.user.prefix(64))'")
+        guard let member = try await store.findUser(name: request.user),
+            let record = try await store.collection(ownerName: owner.name, tag: request.tag)
+        else { throw notShared }
+        guard try await store.removeMember(collection: record, memberID: member.id) else { throw notShared }
     }
 
     // MARK: accounts (used by `glossd user|token`)
@@ -133,8 +200,6 @@ public final class SyncService: Sendable {
     }
 
     static func validateUserName(_ name: String) throws {
-        let ok = !name.isEmpty && name.utf8.count <= 64
-            && name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
-        if !ok { throw SyncError(400, "bad_user_name", "a user name is 1–64 letters, digits, '-', '_' or '.'") }
+        if let problem = Limits.validateUserName(name) { throw SyncError(400, "bad_user_name", problem) }
     }
 }
