@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libsqlite3 from the system (Debian: libsqlite3-dev).
@@ -41,6 +42,7 @@ let package = Package(
             resources: [
                 .embedInCode("replica/0001_replica.sql"),
                 .embedInCode("server/0001_server.sql"),
+                .embedInCode("postgres/0001_postgres.sql"),
             ],
             swiftSettings: strict),
         // The sample corpus, embedded so `gloss import --sample` works from any folder.
@@ -78,6 +80,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "server/GlossServer", swiftSettings: strict),
         .executableTarget(
@@ -85,6 +88,8 @@ let package = Package(
             dependencies: [
                 "GlossServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "server/glossd", swiftSettings: strict),
         .executableTarget(

@@ -15,5 +15,9 @@ public enum Migrations {
         MigrationFile(version: 1, name: "server/0001_server.sql", sql: text(PackageResources._001_server_sql)),
     ]
 
+    public static let postgres: [MigrationFile] = [
+        MigrationFile(version: 1, name: "postgres/0001_postgres.sql", sql: text(PackageResources._001_postgres_sql)),
+    ]
+
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -5,12 +5,18 @@ import Testing
 
 /// Every store-level behaviour sync relies on, run once per store.
 @Suite struct StoreConformanceTests {
-    enum Kind: String, CaseIterable, Sendable { case memory, sqlite }
+    enum Kind: String, CaseIterable, Sendable { case memory, sqlite, postgres }
 
-    static func makeStore(_ kind: Kind) throws -> any SyncStore {
+    /// The store under test; nil for PostgreSQL when no test server is configured (a failure
+    /// under CI, a skip locally).
+    static func makeStore(_ kind: Kind) async throws -> (any SyncStore)? {
         switch kind {
-        case .memory: MemoryStore()
-        case .sqlite: try SQLiteStore(path: TestSupport.tempDir("store") + "/glossd.sqlite", now: 0)
+        case .memory: return MemoryStore()
+        case .sqlite: return try SQLiteStore(path: TestSupport.tempDir("store") + "/glossd.sqlite", now: 0)
+        case .postgres:
+            TestPostgres.requireInCI()
+            guard TestPostgres.url != nil else { return nil }
+            return try await TestPostgres.freshStore()
         }
     }
 
@@ -20,7 +26,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func usersAndTokens(kind: Kind) async throws {
-        let store = try Self.makeStore(kind)
+        guard let store = try await Self.makeStore(kind) else { return }
         let alice = try await store.createUser(name: "alice", now: 1)
         await #expect(throws: StoreError.userExists("alice")) { try await store.createUser(name: "alice", now: 2) }
         #expect(try await store.findUser(name: "alice") == alice)
@@ -38,7 +44,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func pushIsIdempotentAndSequenced(kind: Kind) async throws {
-        let store = try Self.makeStore(kind)
+        guard let store = try await Self.makeStore(kind) else { return }
         let u = try await store.createUser(name: "u", now: 0)
         let changes: [Change] = [
             .excerpt(Self.excerpt),
@@ -66,7 +72,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func fieldsMergeByLastWriterWinsAndKeepLosers(kind: Kind) async throws {
-        let store = try Self.makeStore(kind)
+        guard let store = try await Self.makeStore(kind) else { return }
         let u = try await store.createUser(name: "u", now: 0)
         let field = FieldKey.noteBody(noteId: "n1").description
         let late = Change.noteBody(Self.note(), body: "late", stamp: Self.stamp(30, "b"), base: nil)
@@ -93,7 +99,7 @@ import Testing
 
     @Test(arguments: Kind.allCases)
     func usersNeverSeeEachOthersChanges(kind: Kind) async throws {
-        let store = try Self.makeStore(kind)
+        guard let store = try await Self.makeStore(kind) else { return }
         let a = try await store.createUser(name: "a", now: 0)
         let b = try await store.createUser(name: "b", now: 0)
         let change = Change.noteBody(Self.note(), body: "a's", stamp: Self.stamp(10), base: nil)
@@ -102,5 +108,51 @@ import Testing
         #expect(try await store.fieldValue(userID: b.id, field: change.field!.description) == nil)
         // the same change id pushed by b is b's own, not a duplicate of a's
         #expect(try await store.push(userID: b.id, changes: [change]).accepted == 1)
+    }
+
+    @Test(arguments: Kind.allCases)
+    func collectionsDeliverBackfillAndRevoke(kind: Kind) async throws {
+        guard let store = try await Self.makeStore(kind) else { return }
+        let owner = try await store.createUser(name: "owner", now: 0)
+        let member = try await store.createUser(name: "member", now: 0)
+        let e = Self.excerpt
+        let note = NoteHeader(id: "cn", excerptId: e.id, createdAt: 1, collection: "owner/shared")
+        _ = try await store.push(userID: owner.id, changes: [
+            .excerpt(e), .tag(excerptId: e.id, name: "shared", present: true, stamp: Self.stamp(10), base: nil),
+            .noteBody(note, body: "collection note", stamp: Self.stamp(11), base: nil),
+            .noteBody(Self.note("private"), body: "owner only", stamp: Self.stamp(12), base: nil),
+        ])
+        #expect(try await store.collection(ownerName: "owner", tag: "shared") == nil)
+        let c = try await store.setMember(ownerID: owner.id, tag: "shared", memberID: member.id, role: "reader", now: 5)
+        #expect(c.name == "owner/shared" && c.roles == [member.id: "reader"] && c.names == [member.id: "member"])
+        #expect(try await store.collection(ownerName: "owner", tag: "shared") == c)
+        #expect(try await store.collections(of: member.id) == [c])
+        #expect(try await store.collections(of: owner.id) == [c])
+        // backfill: the excerpt, its link as OWNER/TAG, the collection note; nothing private
+        let content = try await store.backfill(collection: c)
+        #expect(content.count == 3)
+        #expect(content.contains(.excerpt(e)))
+        #expect(content.contains(.tag(excerptId: e.id, name: "owner/shared", present: true, stamp: Self.stamp(10), base: nil)))
+        #expect(!content.contains { if case .noteBody(let h, _, _, _) = $0 { return h.id == "private" } else { return false } })
+        let deliveries = content.map { change -> Delivery in
+            if case .excerpt(let x) = change { return Delivery(recipient: member.id, item: .copyExcerpt(x.id, from: owner.id), via: c.name) }
+            return Delivery(recipient: member.id, item: .change(change), via: c.name)
+        }
+        _ = try await store.deliver(pusherID: member.id, deliveries)
+        _ = try await store.deliver(pusherID: member.id, deliveries)  // repeated: nothing new
+        let log = try await store.pull(userID: member.id, after: 0, limit: 100)
+        #expect(log.count == 3)
+        #expect(log.allSatisfy { $0.via == "owner/shared" })
+        #expect(try await store.fieldValue(userID: member.id, field: "note.body:cn")?.value == "collection note")
+        // role change keeps one membership
+        let editor = try await store.setMember(ownerID: owner.id, tag: "shared", memberID: member.id, role: "editor", now: 6)
+        #expect(editor.roles == [member.id: "editor"] && editor.id == c.id)
+        // revoke: everything delivered via the collection goes, and the state with it
+        #expect(try await store.removeMember(collection: editor, memberID: member.id))
+        #expect(!(try await store.removeMember(collection: editor, memberID: member.id)))
+        #expect(try await store.pull(userID: member.id, after: 0, limit: 100).isEmpty)
+        #expect(try await store.fieldValue(userID: member.id, field: "note.body:cn") == nil)
+        #expect(try await store.collections(of: member.id).isEmpty)
+        #expect(try await store.pull(userID: owner.id, after: 0, limit: 100).count == 4, "the owner's log is untouched")
     }
 }

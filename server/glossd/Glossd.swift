@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GlossServer
 import Logging
+import PostgresNIO
 
 @main
 struct Glossd: AsyncParsableCommand {
@@ -11,20 +12,41 @@ struct Glossd: AsyncParsableCommand {
         subcommands: [ServeCommand.self, UserCommand.self, TokenCommand.self])
 }
 
-/// `--database` (or GLOSSD_DATABASE): a SQLite file path.
+/// `--database` (or GLOSSD_DATABASE): a SQLite file path, or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "SQLite database file (default: $GLOSSD_DATABASE).")
+    @Option(help: "SQLite database file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DB (default: $GLOSSD_DATABASE).")
     var database: String?
 
-    func openService() throws -> SyncService {
-        guard let location = database ?? ProcessInfo.processInfo.environment["GLOSSD_DATABASE"], !location.isEmpty else {
-            throw ValidationError("give --database PATH (or set GLOSSD_DATABASE)")
+    var location: String {
+        get throws {
+            guard let location = database ?? ProcessInfo.processInfo.environment["GLOSSD_DATABASE"], !location.isEmpty else {
+                throw ValidationError("give --database PATH or postgres://… (or set GLOSSD_DATABASE)")
+            }
+            return location
         }
-        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
-            throw CLIError("this glossd has no PostgreSQL store yet; use a SQLite file path")
-        }
+    }
+
+    /// Opens the store (migrating it), runs `body`, closes it.
+    func withService<T: Sendable>(limits: SyncLimits = SyncLimits(), _ body: @escaping @Sendable (SyncService) async throws -> T) async throws -> T {
+        let location = try location
         let now = Self.now
-        return SyncService(store: try SQLiteStore(path: location, now: now()), limits: SyncLimits(), now: now)
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            var logger = Logger(label: "glossd.postgres")
+            logger.logLevel = .warning
+            let client = PostgresClient(configuration: try PostgresStore.configuration(url: location), backgroundLogger: logger)
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    await client.run()
+                    return nil
+                }
+                defer { group.cancelAll() }
+                let store = PostgresStore(client: client, logger: logger)
+                try await store.migrate(now: now())
+                return try await body(SyncService(store: store, limits: limits, now: now))
+            }
+        }
+        let store = try SQLiteStore(path: location, now: now())
+        return try await body(SyncService(store: store, limits: limits, now: now))
     }
 
     static let now: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }

@@ -23,13 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxClockSkewMillis = Int64(maxSkew) * 1000
         var logger = Logger(label: "glossd")
         logger.logLevel = env["GLOSSD_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let base = try db.openService()
-        let service = SyncService(store: base.store, limits: limits, now: DatabaseOptions.now)
-        let app = buildApplication(
-            configuration: ServerConfiguration(host: host, port: port, limits: limits), service: service, logger: logger
-        ) { bound in
-            FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))
+        let (finalLimits, finalLogger) = (limits, logger)
+        try await db.withService(limits: finalLimits) { service in
+            let app = buildApplication(
+                configuration: ServerConfiguration(host: host, port: port, limits: finalLimits), service: service, logger: finalLogger
+            ) { bound in
+                FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))
+            }
+            try await app.runService()
         }
-        try await app.runService()
     }
 }

@@ -15,7 +15,8 @@ struct TokenAddCommand: AsyncParsableCommand {
     @Flag(help: "Print {\"user\", \"token\"} as JSON.") var json = false
 
     func run() async throws {
-        let token = try await db.openService().addToken(userName: name, label: label)
+        let (name, label) = (name, label)
+        let token = try await db.withService { try await $0.addToken(userName: name, label: label) }
         if json { return try printJSON(["user": name, "token": token]) }
         print("token for \(name) (\(label), shown once): \(token)")
     }
@@ -29,7 +30,8 @@ struct TokenRevokeCommand: AsyncParsableCommand {
     @Option(help: "Only tokens with this label.") var label: String?
 
     func run() async throws {
-        let n = try await db.openService().revokeTokens(userName: name, label: label)
+        let (name, label) = (name, label)
+        let n = try await db.withService { try await $0.revokeTokens(userName: name, label: label) }
         print("revoked \(n) token(s) of \(name)")
     }
 }

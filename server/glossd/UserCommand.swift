@@ -14,7 +14,8 @@ struct UserAddCommand: AsyncParsableCommand {
     @Flag(help: "Print {\"user\", \"token\"} as JSON.") var json = false
 
     func run() async throws {
-        let (user, token) = try await db.openService().addUser(name: name)
+        let name = name
+        let (user, token) = try await db.withService { try await $0.addUser(name: name) }
         if json { return try printJSON(["user": user.name, "token": token]) }
         print("created user \(user.name)")
         print("token (shown once, keep it safe): \(token)")

@@ -4,7 +4,8 @@ import Foundation
 ///
 ///   gloss-bench corpus N OUT [--sources S] [--seed X]   write an N-excerpt compilation to OUT
 ///   gloss-bench time -n RUNS [--setup CMD] -- CMD...  run CMD RUNS times (setup before each,
-///                                                     untimed); print median/min/max in ms
+///                                                     untimed; both split on spaces, no shell);
+///                                                     print median/min/max in ms
 ///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
 ///                                                     push, bootstrap and incremental sync
 let args = Array(CommandLine.arguments.dropFirst())
@@ -19,15 +20,23 @@ func option(_ name: String, in args: [String]) -> String? {
     return args[i + 1]
 }
 
-func shell(_ command: String) -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    p.standardOutput = FileHandle.nullDevice
-    do { try p.run() } catch { fail("cannot run \(command): \(error)") }
-    p.waitUntilExit()
-    return p.terminationStatus
+/// Runs a command (split on spaces, no shell) and waits for it with waitpid: Foundation's
+/// Process.waitUntilExit polls and would add up to ~50 ms to every measurement.
+func spawn(_ command: String, quiet: Bool = true) -> Int32 {
+    let argv = command.split(separator: " ").map { strdup(String($0)) } + [nil]
+    defer { for a in argv { free(a) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, argv[0]!, &actions, nil, argv, environ)
+    guard rc == 0 else { fail("cannot run \(command): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return (status >> 8) & 0xFF
 }
+
 
 switch args.first {
 case "corpus":
@@ -46,9 +55,9 @@ case "time":
     let command = args[(sep + 1)...].joined(separator: " ")
     var times: [Double] = []
     for _ in 0..<runs {
-        if let setup, shell(setup) != 0 { fail("setup failed: \(setup)") }
+        if let setup, setup.split(separator: " ").count > 0, spawn(setup) != 0 { fail("setup failed: \(setup)") }
         let start = DispatchTime.now().uptimeNanoseconds
-        let status = shell(command)
+        let status = spawn(command)
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         if status != 0 { fail("command failed (\(status)): \(command)") }
         times.append(ms)
