@@ -11,6 +11,6 @@ struct Gloss: AsyncParsableCommand {
             ImportCommand.self, ListCommand.self, ShowCommand.self, SearchCommand.self, NoteCommand.self,
             TagCommand.self, SourcesCommand.self, ExportCommand.self, HistoryCommand.self, StatusCommand.self,
             RemoteCommand.self, SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self,
-            CollectionCommand.self,
+            CollectionCommand.self, VerifyCommand.self,
         ])
 }

@@ -193,3 +193,87 @@ public final class SyncClient {
         return "\(error)"
     }
 }
+
+/// The outcome of `gloss verify`.
+public struct VerifyReport: Sendable, Codable, Equatable {
+    public struct Difference: Sendable, Codable, Equatable {
+        /// `missing-here`, `missing-on-daemon` or `different`.
+        public var kind: String
+        /// A field key (`note.body:ID`, `tag:EXCERPT:NAME`, …) or `excerpt:ID`.
+        public var item: String
+        public var here: String?
+        public var daemon: String?
+    }
+    public var consistent: Bool
+    public var excerpts: Int
+    public var fields: Int
+    public var differences: [Difference]
+    public var repaired: Bool
+}
+
+extension SyncClient {
+    /// Syncs, then compares this replica's state with the daemon's for the same user; with
+    /// `repair`, refetches what is missing or damaged here, re-sends what the daemon lacks, and
+    /// checks again.
+    public func verify(repair: Bool) async throws -> VerifyReport {
+        if let problem = try replica.integrityProblem() {
+            throw SyncClientError.badResponse("the replica file is damaged (\(problem)); move it aside and run 'gloss sync' into a new home to refetch")
+        }
+        _ = try await sync()
+        var report = try await compare()
+        if repair && !report.consistent {
+            for d in report.differences {
+                switch (d.kind, d.item.hasPrefix("excerpt:")) {
+                case ("missing-on-daemon", true): try replica.requeue(excerpts: [String(d.item.dropFirst(8))])
+                case ("missing-on-daemon", false): try replica.requeue(field: d.item)
+                case ("different", false):
+                    if let daemon = d.daemon, let entry = try? JSONDecoder().decode(FieldEntry.self, from: Data(daemon.utf8)) {
+                        let mine = try replica.fieldValues()[d.item]
+                        if let mine, mine.stamp > entry.stamp { try replica.requeue(field: d.item) } else if mine?.stamp == entry.stamp {
+                            try replica.overwrite(entry)
+                        }
+                    }
+                default: break
+                }
+            }
+            try replica.resetCursor()
+            _ = try await sync()
+            report = try await compare()
+            report.repaired = true
+        }
+        return report
+    }
+
+    func compare() async throws -> VerifyReport {
+        let mine = try replica.localDigest()
+        let theirs: VerifyResponse = try await post("v1/verify", VerifyRequest())
+        var differences: [VerifyReport.Difference] = []
+        if mine.excerptHash != theirs.digest.excerptHash || mine.excerpts != theirs.digest.excerpts {
+            let listed: VerifyResponse = try await post("v1/verify", VerifyRequest(excerptIds: true))
+            let here = Set(try replica.syncedExcerptIDs()), there = Set(listed.excerptIds ?? [])
+            for id in here.subtracting(there).sorted() { differences.append(.init(kind: "missing-on-daemon", item: "excerpt:" + id)) }
+            for id in there.subtracting(here).sorted() { differences.append(.init(kind: "missing-here", item: "excerpt:" + id)) }
+        }
+        let buckets = (0..<StateDigest.bucketCount).filter { mine.buckets[$0] != theirs.digest.buckets[$0] }
+        if !buckets.isEmpty {
+            let detail: VerifyResponse = try await post("v1/verify", VerifyRequest(buckets: buckets))
+            let local = try replica.fieldValues().filter { buckets.contains(StateDigest.bucket(of: $0.key)) }
+            var remote: [String: FieldEntry] = [:]
+            for e in detail.entries ?? [] { remote[e.field] = e }
+            let encoder = JSONEncoder()
+            func text(_ e: FieldEntry) -> String { String(decoding: (try? encoder.encode(e)) ?? Data(), as: UTF8.self) }
+            for key in Set(local.keys).union(remote.keys).sorted() {
+                switch (local[key], remote[key]) {
+                case (let l?, nil):
+                    differences.append(.init(kind: "missing-on-daemon", item: key, here: text(FieldEntry(field: key, value: l.value, stamp: l.stamp))))
+                case (nil, let r?):
+                    differences.append(.init(kind: "missing-here", item: key, daemon: text(r)))
+                case (let l?, let r?) where l.value != r.value || l.stamp != r.stamp:
+                    differences.append(.init(kind: "different", item: key, here: text(FieldEntry(field: key, value: l.value, stamp: l.stamp)), daemon: text(r)))
+                default: break
+                }
+            }
+        }
+        return VerifyReport(consistent: differences.isEmpty, excerpts: mine.excerpts, fields: mine.fields, differences: differences, repaired: false)
+    }
+}

@@ -50,6 +50,12 @@ public func buildApplication(
     let v1 = router.group("v1").add(middleware: AuthMiddleware(service: service))
     v1.post("push") { request, context in try await api.push(request, context) }
     v1.post("pull") { request, context in try await api.pull(request, context) }
+    v1.post("verify") { request, context in
+        let user = try context.requireUser()
+        let body: VerifyRequest = try api.decode(try await api.readBody(request, limit: 64 * 1024))
+        let answer = try await service.verify(body, user: user)
+        return jsonResponse(try JSONEncoder().encode(answer).map { $0 }, status: .ok, gzip: api.acceptsGzip(request))
+    }
     v1.get("collections") { _, context in
         let user = try context.requireUser()
         return jsonResponse(try JSONEncoder().encode(try await service.collections(for: user)).map { $0 }, status: .ok, gzip: false)

@@ -93,6 +93,14 @@ public actor MemoryStore: SyncStore {
 
     public func fieldValue(userID: String, field: String) -> FieldValue? { fields[userID]?[field] }
 
+    public func fieldStates(userID: String) -> [(String, FieldValue)] {
+        (fields[userID] ?? [:]).map { ($0.key, $0.value) }
+    }
+
+    public func excerptIDs(userID: String) -> [String] {
+        (log[userID] ?? []).filter { $0.changeID.hasPrefix("e:") }.map { String($0.changeID.dropFirst(2)) }
+    }
+
     public func superseded(userID: String, field: String) -> [FieldValue] {
         (losers[userID]?[field] ?? []).sorted { $0.stamp < $1.stamp }
     }

@@ -219,6 +219,24 @@ public final class PostgresStore: SyncStore {
         return nil
     }
 
+    public func fieldStates(userID: String) async throws -> [(String, FieldValue)] {
+        var out: [(String, FieldValue)] = []
+        for try await (field, value, stamp) in try await client.query(
+            "SELECT field, value, stamp FROM field_state WHERE user_id = \(userID)", logger: logger
+        ).decode((String, String, String).self) {
+            if let s = Stamp(stamp) { out.append((field, FieldValue(value: value, stamp: s))) }
+        }
+        return out
+    }
+
+    public func excerptIDs(userID: String) async throws -> [String] {
+        var out: [String] = []
+        for try await (id) in try await client.query(
+            "SELECT excerpt_id FROM change_log WHERE user_id = \(userID) AND kind = 'excerpt'", logger: logger
+        ).decode(String.self) { out.append(id) }
+        return out
+    }
+
     public func superseded(userID: String, field: String) async throws -> [FieldValue] {
         var out: [FieldValue] = []
         for try await (value, stamp) in try await client.query(

@@ -153,6 +153,20 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         }
     }
 
+    public func fieldStates(userID: String) async throws -> [(String, FieldValue)] {
+        try await run { db in
+            try db.query("SELECT field, value, stamp FROM field_state WHERE user_id = ?", [.text(userID)]) { s in
+                (s.text(0), FieldValue(value: s.text(1), stamp: Stamp(s.text(2)) ?? Stamp(wall: 0, counter: 0, node: "invalid")))
+            }
+        }
+    }
+
+    public func excerptIDs(userID: String) async throws -> [String] {
+        try await run { db in
+            try db.query("SELECT excerpt_id FROM change_log WHERE user_id = ? AND kind = 'excerpt'", [.text(userID)]) { $0.text(0) }
+        }
+    }
+
     public func superseded(userID: String, field: String) async throws -> [FieldValue] {
         try await run { db in
             try db.query("SELECT value, stamp FROM superseded WHERE user_id = ? AND field = ? ORDER BY stamp", [.text(userID), .text(field)]) { s in

@@ -111,6 +111,10 @@ public protocol SyncStore: Sendable {
     func fieldValue(userID: String, field: String) async throws -> FieldValue?
     /// Values of a field that lost a merge, oldest first.
     func superseded(userID: String, field: String) async throws -> [FieldValue]
+    /// Every field's current value in the user's state (for `gloss verify`).
+    func fieldStates(userID: String) async throws -> [(String, FieldValue)]
+    /// The ids of every excerpt in the user's log.
+    func excerptIDs(userID: String) async throws -> [String]
 
     // MARK: shared collections
     func collection(ownerName: String, tag: String) async throws -> CollectionRecord?

@@ -129,6 +129,23 @@ public final class SyncService: Sendable {
         return out
     }
 
+    // MARK: verification
+
+    /// The user's state digest, with the entries of the buckets asked for.
+    public func verify(_ request: VerifyRequest, user: AuthenticatedUser) async throws -> VerifyResponse {
+        guard request.buckets.count <= StateDigest.bucketCount, request.buckets.allSatisfy({ (0..<StateDigest.bucketCount).contains($0) }) else {
+            throw SyncError(400, "bad_bucket", "buckets are 0–\(StateDigest.bucketCount - 1)")
+        }
+        let fields = try await store.fieldStates(userID: user.userID)
+        let excerpts = try await store.excerptIDs(userID: user.userID)
+        let wanted = Set(request.buckets)
+        let entries = wanted.isEmpty ? nil : fields.filter { wanted.contains(StateDigest.bucket(of: $0.0)) }.map {
+            FieldEntry(field: $0.0, value: $0.1.value, stamp: $0.1.stamp)
+        }
+        return VerifyResponse(
+            digest: StateDigest(excerptIDs: excerpts, fields: fields), excerptIds: request.excerptIds ? excerpts : nil, entries: entries)
+    }
+
     // MARK: shared collections
 
     /// Collections the user owns or is a member of, with everyone's roles.

@@ -13,16 +13,10 @@ enum SyncBench {
         let database: String
     }
 
-    static func startDaemon(glossd: String, dir: String) throws -> Daemon {
-        let db = dir + "/glossd.sqlite"
-        let add = Process()
-        add.executableURL = URL(fileURLWithPath: glossd)
-        add.arguments = ["user", "add", "bench", "--database", db, "--json"]
-        let out = Pipe()
-        add.standardOutput = out
-        try add.run()
-        add.waitUntilExit()
-        let json = try JSONDecoder().decode([String: String].self, from: out.fileHandleForReading.readDataToEndOfFile())
+    static func startDaemon(glossd: String, dir: String, database: String? = nil, createUser: Bool = true) throws -> Daemon {
+        let db = database ?? dir + "/glossd.sqlite"
+        var json: [String: String] = ["token": ""]
+        if createUser { json = try addUser(glossd: glossd, db: db) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: glossd)
         p.arguments = ["serve", "--database", db, "--port", "0"]
@@ -42,6 +36,17 @@ enum SyncBench {
         return Daemon(process: p, url: "http://127.0.0.1:\(port)", token: json["token"]!, database: db)
     }
 
+    static func addUser(glossd: String, db: String) throws -> [String: String] {
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: glossd)
+        add.arguments = ["user", "add", "bench", "--database", db, "--json"]
+        let out = Pipe()
+        add.standardOutput = out
+        try add.run()
+        add.waitUntilExit()
+        return try JSONDecoder().decode([String: String].self, from: out.fileHandleForReading.readDataToEndOfFile())
+    }
+
     static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         try await body()
@@ -59,13 +64,21 @@ enum SyncBench {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int) async throws {
+    static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int, database: String?, daemons: Int) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-sync-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let daemon = try startDaemon(glossd: glossd, dir: dir)
+        let daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }
+        // with --daemons 2, readers go through a second daemon on the same database
+        var readerDaemon = daemon
+        if daemons > 1 {
+            let second = try startDaemon(glossd: glossd, dir: dir, database: daemon.database, createUser: false)
+            readerDaemon = Daemon(process: second.process, url: second.url, token: daemon.token, database: daemon.database)
+        }
+        defer { if daemons > 1 { readerDaemon.process.terminate(); readerDaemon.process.waitUntilExit() } }
+        print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
         print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
 
         var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
@@ -93,7 +106,7 @@ enum SyncBench {
         print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
 
         let b = try Replica(home: dir + "/b")
-        let clientB = try SyncClient(replica: b, url: daemon.url, token: daemon.token)
+        let clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
         var pulled = 0
         let bootstrap = try await seconds { pulled = try await clientB.sync().pulled }
         print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s", n, annotations, pulled, bootstrap))
@@ -113,7 +126,11 @@ enum SyncBench {
         print(String(format: "incremental sync, 1 change, %d runs: writer p50 %.2f ms p99 %.2f ms; reader p50 %.2f ms p99 %.2f ms",
                      incremental, percentile(pushTimes, 0.5), percentile(pushTimes, 0.99), percentile(pullTimes, 0.5), percentile(pullTimes, 0.99)))
         let sizeA = (try FileManager.default.attributesOfItem(atPath: a.path)[.size] as? Int) ?? 0
-        let sizeS = (try FileManager.default.attributesOfItem(atPath: daemon.database)[.size] as? Int) ?? 0
-        print("database sizes: replica \(sizeA / 1_048_576) MB, server \(sizeS / 1_048_576) MB (main files, after checkpoints)")
+        if database == nil {
+            let sizeS = (try FileManager.default.attributesOfItem(atPath: daemon.database)[.size] as? Int) ?? 0
+            print("database sizes: replica \(sizeA / 1_048_576) MB, server \(sizeS / 1_048_576) MB (main files)")
+        } else {
+            print("database sizes: replica \(sizeA / 1_048_576) MB")
+        }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 ///                                                     untimed; both split on spaces, no shell);
 ///                                                     print median/min/max in ms
 ///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
+///                    [--database postgres://…] [--daemons 2]
 ///                                                     push, bootstrap and incremental sync
 let args = Array(CommandLine.arguments.dropFirst())
 
@@ -70,7 +71,8 @@ case "sync":
     try await SyncBench.run(
         glossd: glossd, excerpts: option("--excerpts", in: args).flatMap(Int.init) ?? 100_000,
         annotations: option("--annotations", in: args).flatMap(Int.init) ?? 100_000,
-        incremental: option("--incremental", in: args).flatMap(Int.init) ?? 200)
+        incremental: option("--incremental", in: args).flatMap(Int.init) ?? 200,
+        database: option("--database", in: args), daemons: option("--daemons", in: args).flatMap(Int.init) ?? 1)
 default:
     fail("usage: gloss-bench corpus N OUT | gloss-bench time -n RUNS [--setup CMD] -- CMD...")
 }
