@@ -76,7 +76,7 @@ extension Replica {
                         case .noteDeleted(var hh, let d, let s, let base): hh.collection = nil; personal = .noteDeleted(hh, deleted: d, stamp: s, base: base)
                         default: continue
                         }
-                        try db.run("UPDATE outbox SET payload = ? WHERE seq = ?", .text(String(decoding: try JSONEncoder().encode(personal), as: UTF8.self)), .int(seq))
+                        try db.run("UPDATE outbox SET payload = ? WHERE seq = ?", .text(ChangeWriter.json(personal)), .int(seq))
                     }
                     messages.append("note \(h.id.prefix(8)) was refused in \(h.collection ?? "its collection") (\(r.reason)); it is kept as a personal note")
                 case .tag(let e, let name, _, _, let base):

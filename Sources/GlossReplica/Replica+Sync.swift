@@ -9,14 +9,22 @@ extension Replica {
     /// The oldest unsent changes: unpushed excerpts first (so anything referring to them
     /// arrives after them), then field changes in the order they were made.
     public func outboxBatch(limit: Int) throws -> [Change] {
+        let decoder = JSONDecoder()
+        return try outboxJSONBatch(limit: limit).map { try decoder.decode(Change.self, from: Data($0.json.utf8)) }
+    }
+
+    /// The same batch as change ids and JSON texts, ready to splice into a push body without
+    /// decoding (field changes are stored as the JSON sync sends).
+    public func outboxJSONBatch(limit: Int) throws -> [(id: String, json: String)] {
         var out = try db.query(
             "SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.pushed = 0 ORDER BY e.seq LIMIT ?",
             [.int(Int64(limit))]
-        ) { Change.excerpt(readExcerpt($0)) }
+        ) { s -> (id: String, json: String) in
+            let change = Change.excerpt(readExcerpt(s))
+            return (change.id, ChangeWriter.json(change))
+        }
         guard out.count < limit else { return out }
-        let decoder = JSONDecoder()
-        let payloads = try db.query("SELECT payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit - out.count))]) { $0.text(0) }
-        for payload in payloads { out.append(try decoder.decode(Change.self, from: Data(payload.utf8))) }
+        out += try db.query("SELECT change_id, payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit - out.count))]) { ($0.text(0), $0.text(1)) }
         return out
     }
 

@@ -46,7 +46,7 @@ extension Replica {
         guard let current = try fieldValues()[field],
             let change = try changeRewriting(field: field, value: current.value, stamp: current.stamp)
         else { return }
-        let payload = String(decoding: try JSONEncoder().encode(change), as: UTF8.self)
+        let payload = ChangeWriter.json(change)
         try write {
             try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'field', ?)").run(.text(change.id), .text(payload))
         }

@@ -517,7 +517,7 @@ public final class Replica {
     /// Merges a local change and queues it for the daemon.
     func record(_ change: Change) throws -> MergeReport {
         let report = try merge(change)
-        let payload = String(decoding: try JSONEncoder().encode(change), as: UTF8.self)
+        let payload = ChangeWriter.json(change)
         try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'field', ?)")
             .run(.text(change.id), .text(payload))
         return report

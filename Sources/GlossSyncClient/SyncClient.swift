@@ -86,11 +86,17 @@ public final class SyncClient {
         // push
         var refusals = 0
         while true {
-            let batch = try replica.outboxBatch(limit: pushBatch)
+            let batch = try replica.outboxJSONBatch(limit: pushBatch)
             if batch.isEmpty { break }
             let response: PushResponse
             do {
-                response = try await post("v1/push", PushRequest(changes: batch))
+                var body = Array("{\"changes\":[".utf8)
+                for (i, c) in batch.enumerated() {
+                    if i > 0 { body.append(UInt8(ascii: ",")) }
+                    body += Array(c.json.utf8)
+                }
+                body += Array("]}".utf8)
+                response = try await send("v1/push", method: "POST", raw: body)
             } catch SyncClientError.forbidden(let refused) where refusals < 3 {
                 // settle what was refused locally, then push the rest again
                 refusals += 1
@@ -144,13 +150,17 @@ public final class SyncClient {
     }
 
     func send<Body: Encodable, Answer: Decodable>(_ path: String, method: String, body: Body?) async throws -> Answer {
+        try await send(path, method: method, raw: try body.map { Array(try JSONEncoder().encode($0)) })
+    }
+
+    func send<Answer: Decodable>(_ path: String, method: String, raw body: [UInt8]?) async throws -> Answer {
         var request = URLRequest(url: base.appendingPathComponent(path))
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
         if let body {
-            var data = try JSONEncoder().encode(body)
+            var data = Data(body)
             if data.count > 16 * 1024 {
                 data = Data(Gzip.compress(Array(data), level: 1))
                 request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")

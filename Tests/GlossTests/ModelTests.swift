@@ -169,6 +169,26 @@ final class TimeSource: @unchecked Sendable {
         #expect(Set(changes.map(\.id)).count == changes.count)
     }
 
+    @Test func theFastWriterProducesJSONThatDecodesToTheSameChange() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} é ü 漢字 🙂 </script>"
+        let citation = Citation(raw: tricky, authors: ["A, B.", tricky], title: "T", place: "", publisher: "P", year: nil, pages: "1-2", remarks: [tricky])
+        let excerpt = Excerpt(text: tricky, citation: citation, compilation: tricky)
+        let s = Stamp(wall: 1_764_000_000_000, counter: 3, node: "node_1-x")
+        let h = NoteHeader(id: "n-1", excerptId: excerpt.id, createdAt: -5, collection: "alice/purge-trials")
+        let changes: [Change] = [
+            .excerpt(excerpt), .excerpt(Excerpt(text: "x", citation: Citation(raw: "y", year: 1990))),
+            .noteBody(h, body: tricky, stamp: s, base: nil), .noteBody(NoteHeader(id: "n2", excerptId: excerpt.id, createdAt: 0), body: "b", stamp: s, base: s),
+            .noteDeleted(h, deleted: true, stamp: s, base: s), .noteDeleted(h, deleted: false, stamp: s, base: nil),
+            .tag(excerptId: excerpt.id, name: "alice/t", present: true, stamp: s, base: nil),
+        ]
+        for c in changes {
+            let fast = ChangeWriter.json(c)
+            #expect(try JSONDecoder().decode(Change.self, from: Data(fast.utf8)) == c, "\(fast)")
+        }
+        let body = ChangeWriter.pushBody(changes)
+        #expect(try JSONDecoder().decode(PushRequest.self, from: Data(body)).changes == changes)
+    }
+
     @Test func validationRejectsWhatAPeerCouldGetWrong() {
         let s = Stamp(wall: 1, counter: 0, node: "n")
         let forged = Excerpt(id: String(repeating: "a", count: 32), text: "x", citation: Citation(raw: "y"), compilation: "")

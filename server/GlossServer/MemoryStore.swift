@@ -160,7 +160,7 @@ public actor MemoryStore: SyncStore {
 /// Compact JSON text of a change, as logged and served.
 public enum ChangeJSON {
     public static func encode(_ change: Change) throws -> String {
-        String(decoding: try JSONEncoder().encode(change), as: UTF8.self)
+        ChangeWriter.json(change)
     }
 
     public static func decode(_ json: String) throws -> Change {

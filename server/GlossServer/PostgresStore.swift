@@ -126,9 +126,8 @@ public final class PostgresStore: SyncStore {
     // MARK: sync
 
     public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
-        let encoder = JSONEncoder()
-        let encoded: [(Delivery, String?)] = try deliveries.map { d in
-            if case .change(let c) = d.item { return (d, String(decoding: try encoder.encode(c), as: UTF8.self)) }
+        let encoded: [(Delivery, String?)] = deliveries.map { d in
+            if case .change(let c) = d.item { return (d, ChangeWriter.json(c)) }
             return (d, nil)
         }
         let recipients = Set(deliveries.map(\.recipient)).sorted()

@@ -9,7 +9,6 @@ import GlossSQLite
 public final class SQLiteStore: SyncStore, @unchecked Sendable {
     private let db: Database
     private let queue = DispatchQueue(label: "glossd.sqlite")
-    private let encoder = JSONEncoder()
 
     public init(path: String, now: Int64) throws {
         db = try Database(path: path)
@@ -73,8 +72,8 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
 
     public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
         // encode outside the database queue
-        let encoded: [(Delivery, String?)] = try deliveries.map { d in
-            if case .change(let c) = d.item { return (d, String(decoding: try encoder.encode(c), as: UTF8.self)) }
+        let encoded: [(Delivery, String?)] = deliveries.map { d in
+            if case .change(let c) = d.item { return (d, ChangeWriter.json(c)) }
             return (d, nil)
         }
         return try await run { db in

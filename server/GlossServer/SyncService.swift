@@ -119,11 +119,15 @@ public final class SyncService: Sendable {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out += Array("{\"seq\":\(row.seq),\"change\":".utf8)
             out += Array(row.json.utf8)
-            if let via = row.via { out += Array(",\"via\":".utf8) + (try JSONEncoder().encode(via)) }
+            if let via = row.via {
+                out += Array(",\"via\":".utf8)
+                ChangeWriter.string(via, &out)
+            }
             out.append(UInt8(ascii: "}"))
         }
         out += Array("],\"cursor\":\(cursor),\"more\":\(more),\"serverStamp\":\"\(currentStamp().description)\",".utf8)
-        out += Array("\"user\":".utf8) + (try JSONEncoder().encode(user.name))
+        out += Array("\"user\":".utf8)
+        ChangeWriter.string(user.name, &out)
         out += Array(",\"collections\":".utf8) + (try JSONEncoder().encode(try await collections(for: user)))
         out.append(UInt8(ascii: "}"))
         return out
