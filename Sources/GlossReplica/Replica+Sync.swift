@@ -9,8 +9,10 @@ extension Replica {
     /// The oldest unsent changes: unpushed excerpts first (so anything referring to them
     /// arrives after them), then field changes in the order they were made.
     public func outboxBatch(limit: Int) throws -> [Change] {
-        let decoder = JSONDecoder()
-        return try outboxJSONBatch(limit: limit).map { try decoder.decode(Change.self, from: Data($0.json.utf8)) }
+        try outboxJSONBatch(limit: limit).map { entry in
+            var reader = ChangeReader(Array(entry.json.utf8))
+            return try reader.change()
+        }
     }
 
     /// The same batch as change ids and JSON texts, ready to splice into a push body without

@@ -1,4 +1,5 @@
 import Foundation
+import GlossModel
 
 /// Small JSON helpers for string arrays stored in text columns.
 enum JSONText {
@@ -35,7 +36,8 @@ enum JSONText {
 
     static func decodeStrings(_ text: String) -> [String] {
         if text == "[]" || text.isEmpty { return [] }
-        return (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        var reader = ChangeReader(Array(text.utf8))
+        return (try? reader.stringArray()) ?? []
     }
 }
 

@@ -81,13 +81,25 @@ public final class SyncClient {
 
     deinit { session.finishTasksAndInvalidate() }
 
+    /// `GLOSS_SYNC_TRACE=1`: phase timings on stderr.
+    let trace = ProcessInfo.processInfo.environment["GLOSS_SYNC_TRACE"] == "1"
+    var traceStart = DispatchTime.now().uptimeNanoseconds
+    func mark(_ what: String) {
+        guard trace else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write(Data(String(format: "sync: %-28@ %8.2f ms\n", what as NSString, Double(now - traceStart) / 1e6).utf8))
+        traceStart = now
+    }
+
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
         // push
         var refusals = 0
         while true {
+            mark("start")
             let batch = try replica.outboxJSONBatch(limit: pushBatch)
             if batch.isEmpty { break }
+            mark("read outbox \(batch.count)")
             let response: PushResponse
             do {
                 var body = Array("{\"changes\":[".utf8)
@@ -96,7 +108,9 @@ public final class SyncClient {
                     body += Array(c.json.utf8)
                 }
                 body += Array("]}".utf8)
+                mark("build body \(body.count) B")
                 response = try await send("v1/push", method: "POST", raw: body)
+                mark("POST /v1/push")
             } catch SyncClientError.forbidden(let refused) where refusals < 3 {
                 // settle what was refused locally, then push the rest again
                 refusals += 1
@@ -104,6 +118,7 @@ public final class SyncClient {
                 continue
             }
             try replica.acknowledge(response.acknowledged, serverStamp: response.serverStamp)
+            mark("acknowledge")
             summary.pushed += response.acknowledged.count
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
             // the competing value below, so only the pull side counts
@@ -114,9 +129,12 @@ public final class SyncClient {
         // pull
         var cursor = try replica.syncCursor
         while true {
+            mark("start")
             let page: PullResponse = try await post("v1/pull", PullRequest(after: cursor, limit: pullPage))
+            mark("POST /v1/pull \(page.changes.count)")
             guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
             let result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp)
+            mark("apply page")
             summary.pulled += result.applied
             summary.conflicts += result.conflicts
             cursor = page.cursor
@@ -164,6 +182,7 @@ public final class SyncClient {
             if data.count > 16 * 1024 {
                 data = Data(Gzip.compress(Array(data), level: 1))
                 request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
+                mark("gzip \(data.count) B")
             }
             request.httpBody = data
         }
@@ -175,6 +194,7 @@ public final class SyncClient {
             throw SyncClientError.unreachable(url: base.absoluteString, reason: Self.reason(error), pending: pending)
         }
         guard let http = response as? HTTPURLResponse else { throw SyncClientError.badResponse("not HTTP") }
+        mark("HTTP \(raw.count) B")
         var bytes = Array(raw)
         if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 * 1024 * 1024) }
         guard (200..<300).contains(http.statusCode) else {
@@ -184,7 +204,11 @@ public final class SyncClient {
             }
             throw SyncClientError.refused(status: http.statusCode, code: "http", message: String(decoding: bytes.prefix(200), as: UTF8.self))
         }
-        do { return try JSONDecoder().decode(Answer.self, from: Data(bytes)) } catch {
+        do {
+            // pull pages are the bulk of what a replica reads: the fast reader takes them
+            if Answer.self == PullResponse.self { return try ChangeReader.pullResponse(bytes) as! Answer }
+            return try JSONDecoder().decode(Answer.self, from: Data(bytes))
+        } catch {
             throw SyncClientError.badResponse("cannot decode \(path) answer: \(error)")
         }
     }

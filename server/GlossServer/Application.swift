@@ -90,7 +90,10 @@ struct SyncAPI: Sendable {
     func push(_ request: Request, _ context: GlossRequestContext) async throws -> Response {
         let user = try context.requireUser()
         let body = try await readBody(request, limit: service.limits.maxBodyBytes)
-        let push: PushRequest = try decode(body)
+        let push: PushRequest
+        do { push = try ChangeReader.pushRequest(body) } catch let e as JSONReadError {
+            throw SyncError(400, "bad_json", e.description)
+        }
         let response = try await service.push(push, user: user)
         return jsonResponse(try JSONEncoder().encode(response).map { $0 }, status: .ok, gzip: false)
     }

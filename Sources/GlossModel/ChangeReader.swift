@@ -1,0 +1,396 @@
+/// A fast JSON reader for the sync protocol's hot paths: push bodies on the daemon and pull
+/// pages on the replica. It accepts the JSON `Change`'s `Codable` conformance accepts (unknown
+/// keys are skipped; nesting is bounded), and fails with a message naming the byte offset.
+public struct JSONReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var offset: Int
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+public struct ChangeReader {
+    let b: [UInt8]
+    var i = 0
+    static let maxDepth = 64
+
+    public init(_ bytes: [UInt8]) { b = bytes }
+
+    // MARK: entry points
+
+    /// `{"changes": [Change, …]}`
+    public static func pushRequest(_ bytes: [UInt8]) throws -> PushRequest {
+        var r = ChangeReader(bytes)
+        var changes: [Change]?
+        try r.object { key, r in
+            if key == "changes" {
+                var list: [Change] = []
+                try r.array { r in list.append(try r.change()) }
+                changes = list
+            } else {
+                try r.skipValue(depth: 1)
+            }
+        }
+        try r.end()
+        guard let changes else { throw r.error("missing field 'changes'") }
+        return PushRequest(changes: changes)
+    }
+
+    /// A pull page: `{"changes": [{"seq", "change", "via"}], "cursor", "more", "serverStamp", "user", "collections"}`.
+    public static func pullResponse(_ bytes: [UInt8]) throws -> PullResponse {
+        var r = ChangeReader(bytes)
+        var changes: [SequencedChange] = []
+        var cursor: Int64?
+        var more: Bool?
+        var serverStamp: Stamp?
+        var user: String?
+        var collections: [CollectionInfo]?
+        try r.object { key, r in
+            switch key {
+            case "changes":
+                try r.array { r in
+                    var seq: Int64?
+                    var change: Change?
+                    var via: String?
+                    try r.object { k, r in
+                        switch k {
+                        case "seq": seq = try r.int()
+                        case "change": change = try r.change()
+                        case "via": via = try r.optionalString()
+                        default: try r.skipValue(depth: 3)
+                        }
+                    }
+                    guard let seq, let change else { throw r.error("a pulled change needs 'seq' and 'change'") }
+                    changes.append(SequencedChange(seq: seq, change: change, via: via))
+                }
+            case "cursor": cursor = try r.int()
+            case "more": more = try r.bool()
+            case "serverStamp": serverStamp = try r.stamp()
+            case "user": user = try r.optionalString()
+            case "collections":
+                var list: [CollectionInfo] = []
+                try r.array { r in
+                    var tag = "", owner = "", role = ""
+                    var members: [CollectionInfo.Member] = []
+                    try r.object { k, r in
+                        switch k {
+                        case "tag": tag = try r.string()
+                        case "owner": owner = try r.string()
+                        case "role": role = try r.string()
+                        case "members":
+                            try r.array { r in
+                                var user = "", role = ""
+                                try r.object { k, r in
+                                    switch k {
+                                    case "user": user = try r.string()
+                                    case "role": role = try r.string()
+                                    default: try r.skipValue(depth: 5)
+                                    }
+                                }
+                                members.append(.init(user: user, role: role))
+                            }
+                        default: try r.skipValue(depth: 3)
+                        }
+                    }
+                    list.append(CollectionInfo(tag: tag, owner: owner, role: role, members: members))
+                }
+                collections = list
+            default: try r.skipValue(depth: 1)
+            }
+        }
+        try r.end()
+        guard let cursor, let more, let serverStamp else { throw r.error("a pull page needs 'cursor', 'more' and 'serverStamp'") }
+        return PullResponse(changes: changes, cursor: cursor, more: more, serverStamp: serverStamp, user: user, collections: collections)
+    }
+
+    /// One change object.
+    public mutating func change() throws -> Change {
+        var kind: String?
+        var stamp: Stamp?
+        var base: Stamp?
+        var excerpt: Excerpt?
+        var note: NoteHeader?
+        var body: String?
+        var deleted: Bool?
+        var excerptId: String?
+        var tag: String?
+        var present: Bool?
+        let start = i
+        try object { key, r in
+            switch key {
+            case "kind": kind = try r.string()
+            case "stamp": stamp = try r.stamp()
+            case "base": base = try r.optionalStamp()
+            case "excerpt": excerpt = try r.excerpt()
+            case "note": note = try r.noteHeader()
+            case "body": body = try r.string()
+            case "deleted": deleted = try r.bool()
+            case "excerptId": excerptId = try r.string()
+            case "tag": tag = try r.string()
+            case "present": present = try r.bool()
+            default: try r.skipValue(depth: 2)
+            }
+        }
+        func need<T>(_ v: T?, _ name: String) throws -> T {
+            guard let v else { throw JSONReadError(message: "missing field '\(name)' in a change", offset: start) }
+            return v
+        }
+        switch try need(kind, "kind") {
+        case "excerpt": return .excerpt(try need(excerpt, "excerpt"))
+        case "noteBody": return .noteBody(try need(note, "note"), body: try need(body, "body"), stamp: try need(stamp, "stamp"), base: base)
+        case "noteDeleted":
+            return .noteDeleted(try need(note, "note"), deleted: try need(deleted, "deleted"), stamp: try need(stamp, "stamp"), base: base)
+        case "tag":
+            return .tag(
+                excerptId: try need(excerptId, "excerptId"), name: try need(tag, "tag"), present: try need(present, "present"),
+                stamp: try need(stamp, "stamp"), base: base)
+        case let other: throw JSONReadError(message: "unknown change kind '\(other.prefix(40))'", offset: start)
+        }
+    }
+
+    mutating func excerpt() throws -> Excerpt {
+        var id: String?, text: String?, citation: Citation?, compilation = ""
+        let start = i
+        try object { key, r in
+            switch key {
+            case "id": id = try r.string()
+            case "text": text = try r.string()
+            case "citation": citation = try r.citation()
+            case "compilation": compilation = try r.optionalString() ?? ""
+            default: try r.skipValue(depth: 3)
+            }
+        }
+        guard let id, let text, let citation else { throw JSONReadError(message: "an excerpt needs 'id', 'text' and 'citation'", offset: start) }
+        return Excerpt(id: id, text: text, citation: citation, compilation: compilation)
+    }
+
+    mutating func citation() throws -> Citation {
+        var c = Citation(raw: "")
+        var raw: String?
+        let start = i
+        try object { key, r in
+            switch key {
+            case "raw": raw = try r.string()
+            case "authors": c.authors = try r.stringArray()
+            case "title": c.title = try r.optionalString() ?? ""
+            case "place": c.place = try r.optionalString() ?? ""
+            case "publisher": c.publisher = try r.optionalString() ?? ""
+            case "year": c.year = try r.optionalInt().map { Int($0) }
+            case "pages": c.pages = try r.optionalString() ?? ""
+            case "remarks": c.remarks = try r.stringArray()
+            default: try r.skipValue(depth: 4)
+            }
+        }
+        guard let raw else { throw JSONReadError(message: "a citation needs 'raw'", offset: start) }
+        c.raw = raw
+        return c
+    }
+
+    mutating func noteHeader() throws -> NoteHeader {
+        var id: String?, excerptId: String?, createdAt: Int64?, collection: String?
+        let start = i
+        try object { key, r in
+            switch key {
+            case "id": id = try r.string()
+            case "excerptId": excerptId = try r.string()
+            case "createdAt": createdAt = try r.int()
+            case "collection": collection = try r.optionalString()
+            default: try r.skipValue(depth: 3)
+            }
+        }
+        guard let id, let excerptId, let createdAt else { throw JSONReadError(message: "a note needs 'id', 'excerptId' and 'createdAt'", offset: start) }
+        return NoteHeader(id: id, excerptId: excerptId, createdAt: createdAt, collection: collection)
+    }
+
+    // MARK: values
+
+    func error(_ message: String) -> JSONReadError { JSONReadError(message: message, offset: i) }
+
+    mutating func ws() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    mutating func end() throws {
+        ws()
+        if i != b.count { throw error("unexpected text after the JSON value") }
+    }
+
+    mutating func peek() throws -> UInt8 {
+        ws()
+        guard i < b.count else { throw error("unexpected end of JSON") }
+        return b[i]
+    }
+
+    mutating func expect(_ c: UInt8) throws {
+        guard try peek() == c else { throw error("expected '\(Character(UnicodeScalar(c)))'") }
+        i += 1
+    }
+
+    mutating func literal(_ word: String) -> Bool {
+        let w = Array(word.utf8)
+        guard i + w.count <= b.count, Array(b[i..<(i + w.count)]) == w else { return false }
+        i += w.count
+        return true
+    }
+
+    mutating func object(_ member: (String, inout ChangeReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") {
+            i += 1
+            return
+        }
+        while true {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try member(key, &self)
+            let c = try peek()
+            i += 1
+            if c == UInt8(ascii: "}") { return }
+            if c != UInt8(ascii: ",") { throw JSONReadError(message: "expected ',' or '}'", offset: i - 1) }
+        }
+    }
+
+    mutating func array(_ element: (inout ChangeReader) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if try peek() == UInt8(ascii: "]") {
+            i += 1
+            return
+        }
+        while true {
+            try element(&self)
+            let c = try peek()
+            i += 1
+            if c == UInt8(ascii: "]") { return }
+            if c != UInt8(ascii: ",") { throw JSONReadError(message: "expected ',' or ']'", offset: i - 1) }
+        }
+    }
+
+    mutating func bool() throws -> Bool {
+        _ = try peek()
+        if literal("true") { return true }
+        if literal("false") { return false }
+        throw error("expected true or false")
+    }
+
+    mutating func isNull() throws -> Bool {
+        _ = try peek()
+        return literal("null")
+    }
+
+    mutating func int() throws -> Int64 {
+        _ = try peek()
+        let start = i
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+        guard i > start, i - start <= 20, let v = Int64(String(decoding: b[start..<i], as: UTF8.self)) else {
+            throw JSONReadError(message: "expected an integer", offset: start)
+        }
+        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            throw JSONReadError(message: "expected an integer", offset: start)
+        }
+        return v
+    }
+
+    mutating func optionalInt() throws -> Int64? { try isNull() ? nil : try int() }
+    mutating func optionalString() throws -> String? { try isNull() ? nil : try string() }
+    mutating func optionalStamp() throws -> Stamp? { try isNull() ? nil : try stamp() }
+
+    mutating func stamp() throws -> Stamp {
+        let start = i
+        let s = try string()
+        guard let stamp = Stamp(s) else { throw JSONReadError(message: "malformed stamp", offset: start) }
+        return stamp
+    }
+
+    public mutating func stringArray() throws -> [String] {
+        var out: [String] = []
+        try array { r in out.append(try r.string()) }
+        return out
+    }
+
+    mutating func string() throws -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = i
+        // fast path: no escapes
+        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        guard i < b.count else { throw error("unterminated string") }
+        if b[i] == UInt8(ascii: "\"") {
+            i += 1
+            return String(decoding: b[start..<(i - 1)], as: UTF8.self)
+        }
+        var out = Array(b[start..<i])
+        while true {
+            guard i < b.count else { throw error("unterminated string") }
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
+            if c < 0x20 { throw error("control character in a string") }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                i += 1
+                continue
+            }
+            i += 1
+            guard i < b.count else { throw error("unterminated escape") }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800...0xDBFF).contains(scalar) {
+                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw error("lone surrogate") }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(scalar) {
+                    throw error("lone surrogate")
+                }
+                out += Array(String(Character(UnicodeScalar(scalar)!)).utf8)
+            default: throw error("invalid escape")
+            }
+        }
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= b.count else { throw error("short \\u escape") }
+        var v: UInt32 = 0
+        for k in 0..<4 {
+            let c = b[i + k]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            default: throw error("invalid \\u escape")
+            }
+            v = v << 4 | d
+        }
+        i += 4
+        return v
+    }
+
+    /// Skips any JSON value, refusing nesting deeper than `maxDepth`.
+    mutating func skipValue(depth: Int) throws {
+        guard depth < Self.maxDepth else { throw error("JSON nested too deeply") }
+        switch try peek() {
+        case UInt8(ascii: "{"): try object { _, r in try r.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["): try array { r in try r.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): guard literal("null") else { throw error("invalid literal") }
+        default:
+            let start = i
+            while i < b.count, "+-0123456789.eE".utf8.contains(b[i]) { i += 1 }
+            if i == start { throw error("unexpected character") }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import GlossModel
+import Testing
+
+/// The fast reader agrees with `Codable` on every change the writer (or JSONEncoder) produces,
+/// and fails cleanly — never crashes — on mutated and hostile input.
+@Suite struct ChangeReaderTests {
+    static func randomChange(_ rng: inout SeededRandom) -> Change {
+        let alphabet = Array("aé\"\\\n\t\u{1}漢🙂 /{}[],:0")
+        func text() -> String { String((0..<Int.random(in: 0...12, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }) }
+        let s = Stamp(wall: Int64.random(in: 0...2_000_000_000_000, using: &rng), counter: UInt32.random(in: 0...99, using: &rng), node: "n\(Int.random(in: 0...9, using: &rng))")
+        let base: Stamp? = Bool.random(using: &rng) ? s : nil
+        let excerpt = Excerpt(text: text(), citation: Citation(raw: text(), authors: [text()], title: text(), year: Bool.random(using: &rng) ? 1999 : nil, pages: text(), remarks: [text()]), compilation: text())
+        let h = NoteHeader(id: text() + "id", excerptId: excerpt.id, createdAt: Int64.random(in: -5...5_000_000, using: &rng), collection: Bool.random(using: &rng) ? "o/t" : nil)
+        switch Int.random(in: 0..<4, using: &rng) {
+        case 0: return .excerpt(excerpt)
+        case 1: return .noteBody(h, body: text(), stamp: s, base: base)
+        case 2: return .noteDeleted(h, deleted: Bool.random(using: &rng), stamp: s, base: base)
+        default: return .tag(excerptId: excerpt.id, name: text(), present: Bool.random(using: &rng), stamp: s, base: base)
+        }
+    }
+
+    @Test func agreesWithCodableOnRandomChanges() throws {
+        var rng = SeededRandom(seed: 99)
+        let changes = (0..<500).map { _ in Self.randomChange(&rng) }
+        let fromWriter = try ChangeReader.pushRequest(ChangeWriter.pushBody(changes)).changes
+        #expect(fromWriter == changes)
+        let fromEncoder = try ChangeReader.pushRequest(Array(try JSONEncoder().encode(PushRequest(changes: changes)))).changes
+        #expect(fromEncoder == changes)
+        // unknown keys and whitespace are fine, as with Codable
+        let padded = "{ \"extra\": [1, {\"x\": null}], \"changes\" : [ \(ChangeWriter.json(changes[0])) ] , \"z\": true }"
+        #expect(try ChangeReader.pushRequest(Array(padded.utf8)).changes == [changes[0]])
+    }
+
+    @Test func pullPagesRoundTrip() throws {
+        var rng = SeededRandom(seed: 7)
+        let page = PullResponse(
+            changes: (0..<50).map { SequencedChange(seq: Int64($0), change: Self.randomChange(&rng), via: $0 % 3 == 0 ? "o/t" : nil) },
+            cursor: 49, more: true, serverStamp: Stamp(wall: 1, counter: 2, node: "glossd"), user: "alice",
+            collections: [CollectionInfo(tag: "t", owner: "o", role: "reader", members: [.init(user: "alice", role: "reader")])])
+        let decoded = try ChangeReader.pullResponse(Array(try JSONEncoder().encode(page)))
+        #expect(decoded.changes == page.changes)
+        #expect(decoded.cursor == 49 && decoded.more && decoded.user == "alice" && decoded.collections == page.collections)
+    }
+
+    @Test func mutatedAndHostileInputFailsCleanly() throws {
+        var rng = SeededRandom(seed: 1234)
+        let body = ChangeWriter.pushBody((0..<20).map { _ in Self.randomChange(&rng) })
+        var failures = 0
+        for _ in 0..<3000 {
+            var m = body
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: m[Int.random(in: 0..<m.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                case 1: m.removeSubrange(Int.random(in: 0..<m.count, using: &rng)...)
+                default: m.insert(Array("{[\"\\,:".utf8).randomElement(using: &rng)!, at: Int.random(in: 0..<m.count, using: &rng))
+                }
+                if m.isEmpty { break }
+            }
+            do { _ = try ChangeReader.pushRequest(m) } catch { failures += 1 }
+        }
+        #expect(failures > 2000)
+        for hostile in [String(repeating: "[", count: 100_000), "{\"changes\":" + String(repeating: "[", count: 50_000),
+                        "{\"x\":" + String(repeating: "{\"a\":", count: 10_000), "", "null", "{\"changes\": [{\"kind\": \"nope\"}]}",
+                        "{\"changes\": [{\"kind\": \"tag\", \"excerptId\": 5}]}", "{\"changes\": [\"\\ud800\"]}"] {
+            #expect(throws: JSONReadError.self) { try ChangeReader.pushRequest(Array(hostile.utf8)) }
+        }
+    }
+}
