@@ -46,6 +46,7 @@ import Testing
             _ = try replica.addNote(excerptID: sample[Int.random(in: 0..<sample.count, using: &rng)].id, body: "between crashes")
         }
         #expect(killed > 0, "at least some syncs were killed mid-way")
+        print("reliability: client SIGKILLed mid-sync in \(killed) of \(runs) runs; \(expected + runs) changes expected")
         let final = try gloss(home, "sync", "--json")
         #expect(final.status == 0, "\(final.stderr)")
         #expect(try replica.status().pending == 0)
@@ -88,6 +89,7 @@ import Testing
             daemon = try Daemon(database: database)
         }
         #expect(interrupted > 0, "some pushes were cut off by the crash")
+        print("reliability: daemon SIGKILLed in \(runs) runs, \(interrupted) pushes cut off; \(sample.count + runs * 150) changes expected")
         let final = try await SyncClient(replica: writer.replica, url: daemon.url, token: token).sync()
         #expect(final.pushed >= 0)
         _ = try await SyncClient(replica: reader.replica, url: daemon.url, token: token).sync()

@@ -15,6 +15,8 @@ import Testing
         let token = try daemon.addUser("alice")
         let laptop = try TestReplica(daemon: daemon, token: token)
         let desktop = try TestReplica(daemon: daemon, token: token)  // never imports the corpus
+        let mode = try FileManager.default.attributesOfItem(atPath: laptop.replica.tokenPath)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the token file is readable by its owner only")
         _ = try laptop.replica.importExcerpts(sample)
         let e = sample[4].id
         let note = try laptop.replica.addNote(excerptID: e, body: "written on the laptop")

@@ -32,7 +32,8 @@ struct DatabaseOptions: ParsableArguments {
         let now = Self.now
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
             var logger = Logger(label: "glossd.postgres")
-            logger.logLevel = .warning
+            // errors only: the pool warns when it is asked for a connection a moment before run()
+            logger.logLevel = .error
             let client = PostgresClient(configuration: try PostgresStore.configuration(url: location), backgroundLogger: logger)
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
