@@ -99,7 +99,7 @@ let package = Package(
             name: "GlossTests",
             dependencies: [
                 "GlossModel", "GlossCorpus", "GlossSQLite", "GlossReplica", "GlossServer",
-                "GlossSyncClient",
+                "GlossSyncClient", "GlossCompression",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/GlossTests",

@@ -14,6 +14,9 @@ final class Daemon: @unchecked Sendable {
     let stderr = Pipe()
     var url: String { "http://127.0.0.1:\(port)" }
 
+    /// The daemon's log (stderr), kept in a file.
+    var logPath: String { dir + "/glossd.log" }
+
     init(maxSkewSeconds: Int = 300, database: String? = nil) throws {
         dir = TestSupport.tempDir("glossd")
         self.database = database ?? dir + "/glossd.sqlite"
@@ -25,7 +28,8 @@ final class Daemon: @unchecked Sendable {
         process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", "0", "--max-skew", String(maxSkewSeconds)]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
         // the first stdout line names the port; give up after 20 s
         let deadline = Date().addingTimeInterval(20)
