@@ -6,6 +6,7 @@ import Foundation
 ///   gloss-bench time -n RUNS [--setup CMD] -- CMD...  run CMD RUNS times (setup before each,
 ///                                                     untimed; both split on spaces, no shell);
 ///                                                     print median/min/max in ms
+///   gloss-bench raw-sqlite CORPUS                     the ceiling: raw SQLite storing the same rows
 ///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
 ///                    [--database postgres://…] [--daemons 2]
 ///                                                     push, bootstrap and incremental sync
@@ -66,6 +67,9 @@ case "time":
     times.sort()
     let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     print(String(format: "median %.2f ms  min %.2f  max %.2f  runs %d", median, times.first!, times.last!, runs))
+case "raw-sqlite":
+    guard args.count >= 2 else { fail("usage: gloss-bench raw-sqlite CORPUS") }
+    try RawSQLite.run(corpus: args[1])
 case "sync":
     guard let glossd = option("--glossd", in: args) else { fail("usage: gloss-bench sync --glossd PATH [--excerpts N] [--annotations M]") }
     try await SyncBench.run(
