@@ -22,6 +22,19 @@ public enum ChangeWriter {
         return out
     }
 
+    /// A push answer: `{"acknowledged": [...], "conflicts": N, "serverStamp": "..."}` (a push of
+    /// thousands of changes acknowledges thousands of ids).
+    public static func pushResponse(_ r: PushResponse) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(r.acknowledged.count * 40 + 100)
+        out += Array("{\"acknowledged\":".utf8)
+        strings(r.acknowledged, &out)
+        out += Array(",\"conflicts\":\(r.conflicts),\"serverStamp\":".utf8)
+        string(r.serverStamp.description, &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     public static func write(_ change: Change, into out: inout [UInt8]) {
         out += Array("{\"id\":".utf8)
         string(change.id, &out)
@@ -131,20 +144,25 @@ public enum ChangeWriter {
     /// (UTF-8 included) as is.
     public static func string(_ s: String, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
         var s = s
         s.withUTF8 { buf in
-            for b in buf {
+            // copy runs of bytes that need no escaping in one go
+            var run = 0
+            for (i, b) in buf.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i])) }
+                run = i + 1
+                out.append(0x5C)
                 switch b {
-                case UInt8(ascii: "\""): out += [0x5C, 0x22]
-                case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
-                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-                case 0x09: out += [0x5C, UInt8(ascii: "t")]
-                case 0..<0x20: out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(b >> 4)], hexDigits[Int(b & 0xF)]]
-                default: out.append(b)
+                case 0x22, 0x5C: out.append(b)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    let hex = UInt8(ascii: "a") &- 10
+                    out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 &+ (b >> 4), (b & 0xF) < 10 ? 0x30 &+ (b & 0xF) : hex &+ (b & 0xF)])
                 }
             }
+            if run < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run...])) }
         }
         out.append(UInt8(ascii: "\""))
     }

@@ -3,43 +3,87 @@ import GlossCorpus
 import GlossModel
 import GlossSQLite
 
+/// Where a push has got to in the outbox: the last excerpt and the last field change read.
+public struct OutboxPosition: Sendable, Equatable {
+    public var excerptSeq: Int64 = 0
+    public var outboxSeq: Int64 = 0
+    public init() {}
+}
+
+/// A batch of unsent changes (ids and JSON) and the outbox positions before and after it.
+public struct OutboxBatch: Sendable {
+    public var changes: [(id: String, json: String)]
+    public var start: OutboxPosition
+    public var end: OutboxPosition
+    public var isEmpty: Bool { changes.isEmpty }
+    public var count: Int { changes.count }
+}
+
 /// What sync needs from the replica. Each method is one transaction, so a crash at any point
 /// leaves either the old state or the new one: nothing lost, nothing applied twice.
 extension Replica {
     /// The oldest unsent changes: unpushed excerpts first (so anything referring to them
     /// arrives after them), then field changes in the order they were made.
     public func outboxBatch(limit: Int) throws -> [Change] {
-        try outboxJSONBatch(limit: limit).map { entry in
+        try outboxJSONBatch(limit: limit).changes.map { entry in
             var reader = ChangeReader(Array(entry.json.utf8))
             return try reader.change()
         }
     }
 
     /// The same batch as change ids and JSON texts, ready to splice into a push body without
-    /// decoding (field changes are stored as the JSON sync sends).
-    public func outboxJSONBatch(limit: Int) throws -> [(id: String, json: String)] {
-        var out = try db.query(
-            "SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.pushed = 0 ORDER BY e.seq LIMIT ?",
-            [.int(Int64(limit))]
+    /// decoding (field changes are stored as the JSON sync sends), starting after `position`
+    /// (a batch already in flight), with the position after it.
+    public func outboxJSONBatch(limit: Int, after position: OutboxPosition = OutboxPosition()) throws -> OutboxBatch {
+        var end = position
+        // field changes acknowledged but not yet purged are skipped
+        end.outboxSeq = max(end.outboxSeq, try acknowledgedOutboxSeq())
+        let from = end
+        var changes = try db.query(
+            "SELECT \(Replica.excerptColumns), e.seq FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.pushed = 0 AND e.seq > ? ORDER BY e.seq LIMIT ?",
+            [.int(from.excerptSeq), .int(Int64(limit))]
         ) { s -> (id: String, json: String) in
             let change = Change.excerpt(readExcerpt(s))
+            end.excerptSeq = s.int(Replica.excerptColumnCount)
             return (change.id, ChangeWriter.json(change))
         }
-        guard out.count < limit else { return out }
-        out += try db.query("SELECT change_id, payload FROM outbox ORDER BY seq LIMIT ?", [.int(Int64(limit - out.count))]) { ($0.text(0), $0.text(1)) }
-        return out
+        if changes.count < limit {
+            changes += try db.query(
+                "SELECT change_id, payload, seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                [.int(from.outboxSeq), .int(Int64(limit - changes.count))]
+            ) {
+                end.outboxSeq = $0.int(2)
+                return ($0.text(0), $0.text(1))
+            }
+        }
+        return OutboxBatch(changes: changes, start: from, end: end)
     }
 
-    /// Marks acknowledged changes as sent and moves the clock past the daemon's, in one
-    /// transaction.
-    public func acknowledge(_ changeIDs: [String], serverStamp: Stamp?) throws {
+    /// Marks a pushed batch as sent (the daemon acknowledged every change in it) and moves the
+    /// clock past the daemon's, in one transaction. Excerpts are flagged by sequence range.
+    /// Field changes are acknowledged by moving a marker (`outbox_acked`): deleting them batch by
+    /// batch would rewrite most of the change-id index every time, so `purgeAcknowledged` deletes
+    /// them all at once when the push ends.
+    public func acknowledge(_ batch: OutboxBatch, serverStamp: Stamp?) throws {
         try write {
-            let field = try db.prepare("DELETE FROM outbox WHERE change_id = ?")
-            let excerpt = try db.prepare("UPDATE excerpt SET pushed = 1 WHERE id = ?")
-            for id in changeIDs {
-                if id.hasPrefix("e:") { try excerpt.run(.text(String(id.dropFirst(2)))) } else { try field.run(.text(id)) }
+            if batch.end.excerptSeq > batch.start.excerptSeq {
+                // the batch holds every unpushed excerpt in this range: new ones get higher numbers
+                try db.run(
+                    "UPDATE excerpt SET pushed = 1 WHERE pushed = 0 AND seq > ? AND seq <= ?", .int(batch.start.excerptSeq), .int(batch.end.excerptSeq))
             }
+            if batch.end.outboxSeq > batch.start.outboxSeq { try setMeta("outbox_acked", String(batch.end.outboxSeq)) }
             if let serverStamp { try withClock { $0.receive(serverStamp) } }
+        }
+    }
+
+    /// Field changes at or below this outbox sequence number are acknowledged.
+    func acknowledgedOutboxSeq() throws -> Int64 { Int64(try meta("outbox_acked") ?? "0") ?? 0 }
+
+    /// Deletes acknowledged field changes from the outbox, in one statement.
+    public func purgeAcknowledged() throws {
+        try write {
+            let acked = try acknowledgedOutboxSeq()
+            if acked > 0 { try db.run("DELETE FROM outbox WHERE seq <= ?", .int(acked)) }
         }
     }
 

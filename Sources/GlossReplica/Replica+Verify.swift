@@ -47,6 +47,8 @@ extension Replica {
             let change = try changeRewriting(field: field, value: current.value, stamp: current.stamp)
         else { return }
         let payload = ChangeWriter.json(change)
+        // an acknowledged copy of the same change must not stop it being queued again
+        try purgeAcknowledged()
         try write {
             try db.prepare("INSERT OR IGNORE INTO outbox(change_id, kind, payload) VALUES (?, 'field', ?)").run(.text(change.id), .text(payload))
         }

@@ -305,6 +305,8 @@ public final class Replica {
         e.id, e.text, e.citation_raw, e.pages, e.remarks, e.compilation, s.authors, s.title, s.place, s.publisher, s.year
         """
 
+    static let excerptColumnCount: Int32 = 11
+
     func readExcerpt(_ s: Statement, from col: Int32 = 0) -> Excerpt {
         let citation = Citation(
             raw: s.text(col + 2), authors: JSONText.decodeStrings(s.text(col + 6)), title: s.text(col + 7),
@@ -442,7 +444,10 @@ public final class Replica {
 
     public func status() throws -> ReplicaStatus {
         ReplicaStatus(
-            pending: Int(try db.first("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM excerpt WHERE pushed = 0)") { $0.int(0) } ?? 0),
+            pending: Int(
+                try db.first("SELECT (SELECT COUNT(*) FROM outbox WHERE seq > ?) + (SELECT COUNT(*) FROM excerpt WHERE pushed = 0)", [.int(acknowledgedOutboxSeq())]) {
+                    $0.int(0)
+                } ?? 0),
             lastSync: try meta("last_sync"), remote: try meta("remote_url"),
             excerpts: Int(try db.first("SELECT COUNT(*) FROM excerpt") { $0.int(0) } ?? 0),
             notes: Int(try db.first("SELECT COUNT(*) FROM note WHERE deleted = 0 AND body_stamp <> ''") { $0.int(0) } ?? 0),
@@ -571,8 +576,10 @@ public final class Replica {
         switch change {
         case .excerpt: return
         case .noteBody(let h, _, _, _):
-            try ensureNoteRow(h)
-            try db.run("UPDATE note SET body = ?, body_stamp = ? WHERE id = ?", .text(v.value), .text(v.stamp.description), .text(h.id))
+            // one statement, so a new note is indexed once (not inserted empty, then updated)
+            try db.run(
+                "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, body_stamp = excluded.body_stamp",
+                .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt), .text(v.value), .text(v.stamp.description))
         case .noteDeleted(let h, _, _, _):
             try ensureNoteRow(h)
             try db.run(

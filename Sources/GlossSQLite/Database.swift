@@ -59,7 +59,7 @@ public final class Database: @unchecked Sendable {
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
         }
-        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536")
     }
 
     deinit {

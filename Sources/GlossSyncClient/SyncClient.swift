@@ -91,49 +91,98 @@ public final class SyncClient {
         traceStart = now
     }
 
+    /// Pushes, then pulls. Both directions keep one request in flight while the client works:
+    /// the next push batch is read and compressed while the daemon stores the current one, and
+    /// the next pull page is fetched while the current one is applied. Batches are still sent,
+    /// stored, acknowledged and applied strictly in order.
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
-        // push
+        try await push(into: &summary)
+        try await pull(into: &summary)
+        try replica.recordSync(at: Replica.systemNow())
+        return summary
+    }
+
+    func push(into summary: inout SyncSummary) async throws {
         var refusals = 0
+        mark("start")
+        var next = try pushRequest(after: OutboxPosition())
+        guard var (batch, request) = next else { return }
+        var inFlight = start(request)
+        // read and compress the following batch while the daemon works on this one
+        next = try pushRequest(after: batch.end)
         while true {
-            mark("start")
-            let batch = try replica.outboxJSONBatch(limit: pushBatch)
-            if batch.isEmpty { break }
-            mark("read outbox \(batch.count)")
             let response: PushResponse
             do {
-                var body = Array("{\"changes\":[".utf8)
-                for (i, c) in batch.enumerated() {
-                    if i > 0 { body.append(UInt8(ascii: ",")) }
-                    body += Array(c.json.utf8)
-                }
-                body += Array("]}".utf8)
-                mark("build body \(body.count) B")
-                response = try await send("v1/push", method: "POST", raw: body)
+                response = try await finish("v1/push", inFlight)
                 mark("POST /v1/push")
             } catch SyncClientError.forbidden(let refused) where refusals < 3 {
-                // settle what was refused locally, then push the rest again
+                // nothing of the batch was stored: settle what was refused locally, then push
+                // again from the first unsent change
                 refusals += 1
                 summary.refused += try replica.resolveRefused(refused)
+                next = try pushRequest(after: OutboxPosition())
+                guard let first = next else { return }
+                (batch, request) = first
+                inFlight = start(request)
+                next = try pushRequest(after: batch.end)
                 continue
             }
-            try replica.acknowledge(response.acknowledged, serverStamp: response.serverStamp)
-            mark("acknowledge")
-            summary.pushed += response.acknowledged.count
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
-            // the competing value below, so only the pull side counts
-            if response.acknowledged.count < batch.count {
+            // the competing value, so only the pull side counts
+            guard response.acknowledged.count == batch.count, Set(response.acknowledged) == Set(batch.changes.map(\.id)) else {
                 throw SyncClientError.badResponse("the daemon acknowledged \(response.acknowledged.count) of \(batch.count) changes")
             }
+            // send the following batch (the daemon has stored this one), then settle this one
+            // locally and prepare the one after while the daemon works
+            let acknowledged = batch
+            if let following = next {
+                (batch, request) = following
+                inFlight = start(request)
+            }
+            try replica.acknowledge(acknowledged, serverStamp: response.serverStamp)
+            mark("acknowledge")
+            summary.pushed += acknowledged.count
+            guard next != nil else { return try replica.purgeAcknowledged() }
+            next = try pushRequest(after: batch.end)
         }
-        // pull
+    }
+
+    /// The next push batch after `position` and its request, or nil when nothing is left.
+    func pushRequest(after position: OutboxPosition) throws -> (OutboxBatch, URLRequest)? {
+        let batch = try replica.outboxJSONBatch(limit: pushBatch, after: position)
+        if batch.isEmpty { return nil }
+        mark("read outbox \(batch.count)")
+        var body = Array("{\"changes\":[".utf8)
+        body.reserveCapacity(batch.changes.reduce(16) { $0 + $1.json.utf8.count + 1 })
+        for (i, c) in batch.changes.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body += c.json.utf8
+        }
+        body += Array("]}".utf8)
+        mark("build body \(body.count) B")
+        return (batch, request("v1/push", method: "POST", body: body))
+    }
+
+    func pull(into summary: inout SyncSummary) async throws {
         var cursor = try replica.syncCursor
+        mark("start")
+        var inFlight = start(try request("v1/pull", method: "POST", body: Array(JSONEncoder().encode(PullRequest(after: cursor, limit: pullPage)))))
         while true {
-            mark("start")
-            let page: PullResponse = try await post("v1/pull", PullRequest(after: cursor, limit: pullPage))
+            let page: PullResponse = try await finish("v1/pull", inFlight)
             mark("POST /v1/pull \(page.changes.count)")
             guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
-            let result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp)
+            // fetch the following page while this one is applied
+            if page.more {
+                inFlight = start(try request("v1/pull", method: "POST", body: Array(JSONEncoder().encode(PullRequest(after: page.cursor, limit: pullPage)))))
+            }
+            let result: (applied: Int, conflicts: Int)
+            do {
+                result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp)
+            } catch {
+                if page.more { inFlight.cancel() }
+                throw error
+            }
             mark("apply page")
             summary.pulled += result.applied
             summary.conflicts += result.conflicts
@@ -142,11 +191,9 @@ public final class SyncClient {
                 if let user = page.user, let collections = page.collections {
                     summary.dropped = try replica.updateMemberships(user: user, collections: collections)
                 }
-                break
+                return
             }
         }
-        try replica.recordSync(at: Replica.systemNow())
-        return summary
     }
 
     // MARK: collections (online)
@@ -172,23 +219,38 @@ public final class SyncClient {
     }
 
     func send<Answer: Decodable>(_ path: String, method: String, raw body: [UInt8]?) async throws -> Answer {
+        try await finish(path, start(request(path, method: method, body: body)))
+    }
+
+    /// A request to the daemon with the token; bodies over 16 KiB are gzipped.
+    func request(_ path: String, method: String, body: [UInt8]?) -> URLRequest {
         var request = URLRequest(url: base.appendingPathComponent(path))
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
         if let body {
-            var data = Data(body)
-            if data.count > 16 * 1024 {
-                data = Data(Gzip.compress(Array(data), level: 1))
+            if body.count > 16 * 1024 {
+                request.httpBody = Data(Gzip.compress(body, level: 1))
                 request.setValue("gzip", forHTTPHeaderField: "Content-Encoding")
-                mark("gzip \(data.count) B")
+                mark("gzip \(request.httpBody!.count) B")
+            } else {
+                request.httpBody = Data(body)
             }
-            request.httpBody = data
         }
+        return request
+    }
+
+    /// Sends a request without waiting for the answer.
+    func start(_ request: URLRequest) -> Task<(Data, URLResponse), Error> {
+        Task { [session] in try await session.data(for: request) }
+    }
+
+    /// Waits for a started request and decodes the answer (or the daemon's error).
+    func finish<Answer: Decodable>(_ path: String, _ inFlight: Task<(Data, URLResponse), Error>) async throws -> Answer {
         let (raw, response): (Data, URLResponse)
         do {
-            (raw, response) = try await session.data(for: request)
+            (raw, response) = try await inFlight.value
         } catch {
             let pending = (try? replica.status().pending) ?? 0
             throw SyncClientError.unreachable(url: base.absoluteString, reason: Self.reason(error), pending: pending)

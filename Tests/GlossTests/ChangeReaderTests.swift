@@ -25,6 +25,8 @@ import Testing
         let changes = (0..<500).map { _ in Self.randomChange(&rng) }
         let fromWriter = try ChangeReader.pushRequest(ChangeWriter.pushBody(changes)).changes
         #expect(fromWriter == changes)
+        // and what the writer produces is JSON any decoder reads the same way
+        #expect(try JSONDecoder().decode(PushRequest.self, from: Data(ChangeWriter.pushBody(changes))).changes == changes)
         let fromEncoder = try ChangeReader.pushRequest(Array(try JSONEncoder().encode(PushRequest(changes: changes)))).changes
         #expect(fromEncoder == changes)
         // unknown keys and whitespace are fine, as with Codable

@@ -95,7 +95,7 @@ struct SyncAPI: Sendable {
             throw SyncError(400, "bad_json", e.description)
         }
         let response = try await service.push(push, user: user)
-        return jsonResponse(try JSONEncoder().encode(response).map { $0 }, status: .ok, gzip: false)
+        return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
     }
 
     func pull(_ request: Request, _ context: GlossRequestContext) async throws -> Response {

@@ -12,7 +12,7 @@ enum RawSQLite {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    static func run(corpus path: String) throws {
+    static func run(corpus path: String, annotations: Int) throws {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         var parsed: ParsedCorpus!
         let parse = try seconds { parsed = try CompilationParser().parse(bytes) }
@@ -38,6 +38,9 @@ enum RawSQLite {
         let fts = try seconds { try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')") }
         print(String(format: "raw SQLite: %d excerpt rows in one transaction %.2f s (%.0f rows/s); FTS5 rebuild %.2f s; together %.0f excerpts/s",
                      n, rows, Double(n) / rows, fts, Double(n) / (rows + fts)))
+        Results.record("raw.parse", Double(n) / parse, "excerpts/s")
+        Results.record("raw.excerpt_rows", Double(n) / rows, "rows/s")
+        Results.record("raw.import", Double(n) / (rows + fts), "excerpts/s")
         // the daemon's log rows for the same changes, as JSON
         let changes = parsed.excerpts.prefix(n).map { ChangeWriter.json(.excerpt($0)) }
         let log = try seconds {
@@ -47,6 +50,74 @@ enum RawSQLite {
             }
         }
         print(String(format: "raw SQLite: %d change-log rows (excerpt JSON) in one transaction %.2f s (%.0f rows/s)", n, log, Double(n) / log))
+        Results.record("raw.log_excerpts", Double(n) / log, "rows/s")
+
+        // the same number of annotations as the sync benchmark (half notes, half tags), as the
+        // daemon stores them: a log row and the field's current value each
+        let ids = parsed.excerpts.map(\.id)
+        var rng = SplitMix(seed: 99)
+        var notes: [(Change, String)] = []
+        var tags: [(Change, String)] = []
+        for i in 0..<annotations {
+            let stamp = Stamp(wall: 1_764_000_000_000 + Int64(i), counter: 0, node: "rawbench00000001")
+            let e = ids[Int(rng.next() % UInt64(ids.count))]
+            if i % 2 == 0 {
+                let h = NoteHeader(id: UUID().uuidString.lowercased(), excerptId: e, createdAt: stamp.wall, collection: nil)
+                let c = Change.noteBody(h, body: "Bench note \(i): compare the testimony with the archive record.", stamp: stamp, base: nil)
+                notes.append((c, ChangeWriter.json(c)))
+            } else {
+                let c = Change.tag(excerptId: e, name: "t\(rng.next() % 50)", present: true, stamp: stamp, base: nil)
+                tags.append((c, ChangeWriter.json(c)))
+            }
+        }
+        try db.execute("""
+            CREATE TABLE field_state (user_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, stamp TEXT NOT NULL, PRIMARY KEY (user_id, field));
+            CREATE TABLE note (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, excerpt_id TEXT NOT NULL, created_at INTEGER NOT NULL, body TEXT NOT NULL, body_stamp TEXT NOT NULL);
+            CREATE VIRTUAL TABLE note_fts USING fts5(body, content='note', content_rowid='seq', tokenize='unicode61 remove_diacritics 2');
+            CREATE TABLE tag (excerpt_id TEXT NOT NULL, name TEXT NOT NULL, present INTEGER NOT NULL, stamp TEXT NOT NULL, PRIMARY KEY (excerpt_id, name)) WITHOUT ROWID;
+            """)
+        let all = notes + tags
+        let serverRows = try seconds {
+            try db.transaction {
+                let log = try db.prepare("INSERT INTO change_log(user_id, change_id, payload) VALUES ('u', ?, ?) ON CONFLICT DO NOTHING")
+                let state = try db.prepare(
+                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES ('u', ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+                for (c, json) in all {
+                    try log.run(.text(c.id), .text(json))
+                    try state.run(.text(c.field!.description), .text("v"), .text(c.stamp!.description))
+                }
+            }
+        }
+        print(String(format: "raw SQLite: %d annotations as the daemon stores them (log row + field value) %.2f s (%.0f changes/s)",
+                     all.count, serverRows, Double(all.count) / serverRows))
+        Results.record("raw.server_annotations", Double(all.count) / serverRows, "changes/s")
+        let replicaRows = try seconds {
+            try db.transaction {
+                let note = try db.prepare("INSERT INTO note(id, excerpt_id, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?)")
+                let tag = try db.prepare("INSERT OR REPLACE INTO tag(excerpt_id, name, present, stamp) VALUES (?, ?, 1, ?)")
+                for (c, _) in all {
+                    switch c {
+                    case .noteBody(let h, let body, let stamp, _):
+                        try note.run(.text(h.id), .text(h.excerptId), .int(h.createdAt), .text(body), .text(stamp.description))
+                    case .tag(let e, let name, _, let stamp, _): try tag.run(.text(e), .text(name), .text(stamp.description))
+                    default: break
+                    }
+                }
+                try db.execute("INSERT INTO note_fts(note_fts) VALUES ('rebuild')")
+            }
+        }
+        print(String(format: "raw SQLite: the same annotations as a replica stores them (note rows + full-text index, tag rows) %.2f s (%.0f changes/s)",
+                     replicaRows, Double(all.count) / replicaRows))
+        Results.record("raw.replica_annotations", Double(all.count) / replicaRows, "changes/s")
+        var pulledRows = 0
+        let readLog = try seconds {
+            pulledRows = try db.query("SELECT seq, payload FROM change_log WHERE user_id = 'u' ORDER BY seq") { $0.text(1).utf8.count }.count
+        }
+        print(String(format: "raw SQLite: reading back all %d log rows in order %.2f s (%.0f rows/s)", pulledRows, readLog, Double(pulledRows) / readLog))
+        // the least a bootstrap of the same rows costs: read the log, store excerpts + index, store annotations
+        let bootstrap = readLog + rows + fts + replicaRows
+        print(String(format: "raw SQLite: bootstrap floor (read the log, store and index the excerpts, store the annotations) %.2f s", bootstrap))
+        Results.record("raw.bootstrap", bootstrap, "s")
         let read = try seconds {
             for _ in 0..<100 { _ = try db.query("SELECT id, text FROM excerpt ORDER BY seq LIMIT 10") { $0.text(0) } }
         }
@@ -57,5 +128,6 @@ enum RawSQLite {
             }
         }
         print(String(format: "raw SQLite: FTS5 'trial army' ranked, first 20, warm, %.2f ms per query", search * 1000 / 20))
+        Results.record("raw.search", search * 1000 / 20, "ms")
     }
 }

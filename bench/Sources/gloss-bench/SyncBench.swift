@@ -36,10 +36,10 @@ enum SyncBench {
         return Daemon(process: p, url: "http://127.0.0.1:\(port)", token: json["token"]!, database: db)
     }
 
-    static func addUser(glossd: String, db: String) throws -> [String: String] {
+    static func addUser(glossd: String, db: String, name: String = "bench") throws -> [String: String] {
         let add = Process()
         add.executableURL = URL(fileURLWithPath: glossd)
-        add.arguments = ["user", "add", "bench", "--database", db, "--json"]
+        add.arguments = ["user", "add", name, "--database", db, "--json"]
         let out = Pipe()
         add.standardOutput = out
         try add.run()
@@ -64,7 +64,7 @@ enum SyncBench {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int, database: String?, daemons: Int) async throws {
+    static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int, database: String?, daemons: Int, key: String) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-sync-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -80,6 +80,7 @@ enum SyncBench {
         defer { if daemons > 1 { readerDaemon.process.terminate(); readerDaemon.process.waitUntilExit() } }
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
         print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
 
         var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
         let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
@@ -88,6 +89,7 @@ enum SyncBench {
         let clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
         let excerptPush = try await seconds { _ = try await clientA.sync() }
         print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s)", n, excerptPush, Double(n) / excerptPush))
+        Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
 
         // annotations: half notes, half tags, written through the replica API in batches
         var rng = SplitMix(seed: 99)
@@ -103,13 +105,17 @@ enum SyncBench {
         let pending = try a.status().pending
         let push = try await seconds { _ = try await clientA.sync() }
         print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s)", pending, push, Double(pending) / push))
+        Results.record("\(key).push_annotations", Double(pending) / push, "changes/s")
         print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
 
         let b = try Replica(home: dir + "/b")
         let clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
         var pulled = 0
         let bootstrap = try await seconds { pulled = try await clientB.sync().pulled }
         print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s", n, annotations, pulled, bootstrap))
+        Results.record("\(key).bootstrap", bootstrap, "s")
+        Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
 
         // incremental: one edit on A, then A syncs (push 1, pull its echo); B syncs (pull 1)
@@ -125,12 +131,18 @@ enum SyncBench {
         pullTimes.sort()
         print(String(format: "incremental sync, 1 change, %d runs: writer p50 %.2f ms p99 %.2f ms; reader p50 %.2f ms p99 %.2f ms",
                      incremental, percentile(pushTimes, 0.5), percentile(pushTimes, 0.99), percentile(pullTimes, 0.5), percentile(pullTimes, 0.99)))
+        Results.record("\(key).incremental_writer_p50", percentile(pushTimes, 0.5), "ms")
+        Results.record("\(key).incremental_writer_p99", percentile(pushTimes, 0.99), "ms")
+        Results.record("\(key).incremental_reader_p50", percentile(pullTimes, 0.5), "ms")
+        Results.record("\(key).incremental_reader_p99", percentile(pullTimes, 0.99), "ms")
         let sizeA = (try FileManager.default.attributesOfItem(atPath: a.path)[.size] as? Int) ?? 0
         if database == nil {
             let sizeS = (try FileManager.default.attributesOfItem(atPath: daemon.database)[.size] as? Int) ?? 0
             print("database sizes: replica \(sizeA / 1_048_576) MB, server \(sizeS / 1_048_576) MB (main files)")
+            Results.record("\(key).size_server", Double(sizeS) / 1_048_576, "MB")
         } else {
             print("database sizes: replica \(sizeA / 1_048_576) MB")
         }
+        Results.record("\(key).size_replica", Double(sizeA) / 1_048_576, "MB")
     }
 }

@@ -3,13 +3,19 @@ import Foundation
 /// gloss-bench: deterministic workloads for the benchmarks (see bench/README.md).
 ///
 ///   gloss-bench corpus N OUT [--sources S] [--seed X]   write an N-excerpt compilation to OUT
-///   gloss-bench time -n RUNS [--setup CMD] -- CMD...  run CMD RUNS times (setup before each,
+///   gloss-bench time -n RUNS [--setup CMD] [--key K] -- CMD...
+///                                                     run CMD RUNS times (setup before each,
 ///                                                     untimed; both split on spaces, no shell);
-///                                                     print median/min/max in ms
-///   gloss-bench raw-sqlite CORPUS                     the ceiling: raw SQLite storing the same rows
+///                                                     print median/min/max in ms (K: result key)
+///   gloss-bench raw-sqlite CORPUS [--annotations M]   the ceiling: raw SQLite storing the same rows
 ///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
-///                    [--database postgres://…] [--daemons 2]
+///                    [--database postgres://…] [--daemons 2] [--key K]
 ///                                                     push, bootstrap and incremental sync
+///   gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]
+///                                                     clients syncing at once, each a gloss process
+///   gloss-bench report RESULTS                        docs/BENCHMARKS.md from a results file
+///
+/// With BENCH_RESULTS=FILE, every figure is also appended to FILE (see Results.swift).
 let args = Array(CommandLine.arguments.dropFirst())
 
 func fail(_ message: String) -> Never {
@@ -49,6 +55,8 @@ case "corpus":
     let bytes = generator.corpus(excerpts: n)
     guard FileManager.default.createFile(atPath: args[2], contents: Data(bytes)) else { fail("cannot write \(args[2])") }
     print("wrote \(n) excerpts from \(sources) sources, \(bytes.count) bytes, to \(args[2])")
+    // the vocabulary's least frequent word (about one excerpt in a hundred has it)
+    print("rare word: \(CorpusGenerator.words.last!)")
 case "time":
     guard let sep = args.firstIndex(of: "--"), let runs = option("-n", in: args).flatMap(Int.init), runs > 0 else {
         fail("usage: gloss-bench time -n RUNS [--setup CMD] -- CMD...")
@@ -67,16 +75,28 @@ case "time":
     times.sort()
     let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     print(String(format: "median %.2f ms  min %.2f  max %.2f  runs %d", median, times.first!, times.last!, runs))
+    if let key = option("--key", in: Array(args[..<sep])) { Results.record(key, median, "ms") }
 case "raw-sqlite":
     guard args.count >= 2 else { fail("usage: gloss-bench raw-sqlite CORPUS") }
-    try RawSQLite.run(corpus: args[1])
+    try RawSQLite.run(corpus: args[1], annotations: option("--annotations", in: args).flatMap(Int.init) ?? 100_000)
 case "sync":
     guard let glossd = option("--glossd", in: args) else { fail("usage: gloss-bench sync --glossd PATH [--excerpts N] [--annotations M]") }
     try await SyncBench.run(
         glossd: glossd, excerpts: option("--excerpts", in: args).flatMap(Int.init) ?? 100_000,
         annotations: option("--annotations", in: args).flatMap(Int.init) ?? 100_000,
         incremental: option("--incremental", in: args).flatMap(Int.init) ?? 200,
-        database: option("--database", in: args), daemons: option("--daemons", in: args).flatMap(Int.init) ?? 1)
+        database: option("--database", in: args), daemons: option("--daemons", in: args).flatMap(Int.init) ?? 1,
+        key: option("--key", in: args) ?? "sqlite")
+case "concurrent":
+    guard let glossd = option("--glossd", in: args), let gloss = option("--gloss", in: args) else {
+        fail("usage: gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]")
+    }
+    try await ConcurrentBench.run(
+        glossd: glossd, gloss: gloss, clients: option("--clients", in: args).flatMap(Int.init) ?? 20,
+        changes: option("--changes", in: args).flatMap(Int.init) ?? 5_000, rounds: option("--rounds", in: args).flatMap(Int.init) ?? 10)
+case "report":
+    guard args.count >= 2 else { fail("usage: gloss-bench report RESULTS") }
+    print(try Report.markdown(results: args[1]), terminator: "")
 default:
     fail("usage: gloss-bench corpus N OUT | gloss-bench time -n RUNS [--setup CMD] -- CMD...")
 }

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Turns a results file into docs/BENCHMARKS.md: every figure of one run, its target, and its
+/// ratio to the limit (raw SQLite on the same rows) and to the peer (Kinto), measured side by
+/// side in that run.
+enum Report {
+    static func markdown(results path: String) throws -> String {
+        let (loaded, notes) = try Results.load(path)
+        var out = """
+            # Benchmarks
+
+            Written by `bench/run` from one run (do not edit by hand; the analysis is in
+            [PERFORMANCE.md](PERFORMANCE.md)). Command:
+
+            ```sh
+            \(notes["command"] ?? "bench/run")
+            ```
+
+            - Date: \(notes["date"] ?? "?")
+            - Machine: \(notes["machine"] ?? "?")
+            - Software: \(notes["software"] ?? "?")
+            - Workload: \(notes["workload"] ?? "?")
+
+            Ratios: **raw ÷ Gloss** is how many times slower Gloss is than raw SQLite doing the same
+            storage work (target ≤ 3); **Gloss ÷ Kinto** is how many times faster Gloss is than Kinto
+            26.5 on the same number of records (target ≥ 100). Times are medians where several runs
+            are shown. The machine is shared and noisy; all figures below come from the same run.
+
+
+            """
+
+        var v = loaded
+        if let ms = v["import.ms"], let count = v["corpus.excerpts"] {
+            v["import.seconds"] = ms / 1000
+            v["import.rate"] = count / (ms / 1000)
+        }
+        if let s = v["import1m.seconds"] { v["import1m.rate"] = 1_000_000 / s }
+        func n(_ key: String) -> Double? { v[key] }
+        func rate(_ x: Double?) -> String { x.map { $0 >= 10_000 ? String(format: "%.1fk/s", $0 / 1000) : String(format: "%.0f/s", $0) } ?? "–" }
+        func ms(_ x: Double?) -> String { x.map { String(format: "%.1f ms", $0) } ?? "–" }
+        func secs(_ x: Double?) -> String { x.map { String(format: "%.2f s", $0) } ?? "–" }
+        func mb(_ x: Double?) -> String { x.map { String(format: "%.0f MB", $0) } ?? "–" }
+        func ratio(_ a: Double?, _ b: Double?) -> String {
+            guard let a, let b, b > 0 else { return "–" }
+            return String(format: "%.1f×", a / b)
+        }
+        func verdict(_ ok: Bool?) -> String { ok.map { $0 ? "met" : "**missed**" } ?? "–" }
+
+        // offline CLI
+        out += """
+            ## Offline CLI
+
+            | measure | Gloss | target | | raw SQLite | raw ÷ Gloss |
+            |---|---|---|---|---|---|
+            | `gloss import`, \(Int(n("corpus.excerpts") ?? 0)) excerpts, new replica (median of 5) | \(rate(n("import.rate"))) (\(secs(n("import.seconds")))) | ≥ 100k/s | \(verdict(n("import.rate").map { $0 >= 100_000 })) | \(rate(n("raw.import"))) rows + full-text index | \(ratio(n("raw.import"), n("import.rate"))) |
+            | `gloss import`, 1,000,000 excerpts (one run) | \(rate(n("import1m.rate"))) (\(secs(n("import1m.seconds"))), peak RSS \(mb(n("import1m.rss")))) | reported separately | | | |
+            | `gloss list --limit 10`, new process | \(ms(n("cli.list"))) | ≤ 25 ms | \(verdict(n("cli.list").map { $0 <= 25 })) | | |
+            | `gloss show ID` | \(ms(n("cli.show"))) | ≤ 25 ms | \(verdict(n("cli.show").map { $0 <= 25 })) | | |
+            | `gloss search trial army` (two of the corpus's most frequent words) | \(ms(n("cli.search_frequent"))) | ≤ 25 ms | \(verdict(n("cli.search_frequent").map { $0 <= 25 })) | \(ms(n("raw.search"))) warm, in-process | |
+            | `gloss search` of a rare word (in about 1 % of excerpts) | \(ms(n("cli.search_rare"))) | ≤ 25 ms | \(verdict(n("cli.search_rare").map { $0 <= 25 })) | | |
+            | `gloss --version` (process start alone) | \(ms(n("cli.version"))) | | | | |
+            | replica size after import | \(mb(n("import.size"))) | | | | |
+
+
+            """
+
+        // sync, SQLite daemon
+        let kintoBackends = ["memory", "postgresql"].filter { n("kinto.\($0).push.rate") != nil }
+        let kintoHeader = kintoBackends.map { " Kinto (\($0)) | Gloss ÷ Kinto (\($0)) |" }.joined()
+        let kintoRule = kintoBackends.map { _ in "---|---|" }.joined()
+        func kinto(_ gloss: Double?, _ kind: String) -> String {
+            kintoBackends.map { b in " \(rate(n("kinto.\(b).\(kind).rate"))) | \(ratio(gloss, n("kinto.\(b).\(kind).rate"))) |" }.joined()
+        }
+        let noKinto = kintoBackends.map { _ in " | |" }.joined()
+        out += """
+            ## Sync through glossd (SQLite, the embedded default), loopback
+
+            | measure | Gloss | target | | raw SQLite | raw ÷ Gloss |\(kintoHeader)
+            |---|---|---|---|---|---|\(kintoRule)
+            | push of 100k notes and tags from one replica | \(rate(n("sqlite.push_annotations"))) | ≥ 50k/s | \(verdict(n("sqlite.push_annotations").map { $0 >= 50_000 })) | \(rate(n("raw.server_annotations"))) | \(ratio(n("raw.server_annotations"), n("sqlite.push_annotations"))) |\(kinto(n("sqlite.push_annotations"), "push"))
+            | push of 100k excerpts from one replica | \(rate(n("sqlite.push_excerpts"))) | | | \(rate(n("raw.log_excerpts"))) | \(ratio(n("raw.log_excerpts"), n("sqlite.push_excerpts"))) |\(noKinto)
+            | bootstrap of 100k excerpts + 100k annotations into an empty replica | \(secs(n("sqlite.bootstrap"))) = \(rate(n("sqlite.bootstrap_rate"))) | ≤ 2 s | \(verdict(n("sqlite.bootstrap").map { $0 <= 2 })) | \(secs(n("raw.bootstrap"))) | \(ratio(n("sqlite.bootstrap"), n("raw.bootstrap"))) |\(kinto(n("sqlite.bootstrap_rate"), "pull"))
+            | incremental sync of 1 change, writer (push + pull), p50 / p99 of 200 | \(ms(n("sqlite.incremental_writer_p50"))) / \(ms(n("sqlite.incremental_writer_p99"))) | p50 ≤ 15 ms | \(verdict(n("sqlite.incremental_writer_p50").map { $0 <= 15 })) | | |\(noKinto)
+            | incremental sync of 1 change, reader (pull), p50 / p99 | \(ms(n("sqlite.incremental_reader_p50"))) / \(ms(n("sqlite.incremental_reader_p99"))) | | | | |\(noKinto)
+            | \(Int(n("concurrent.clients") ?? 0)) clients at once, \(Int(n("concurrent.changes") ?? 0)) changes each: throughput | \(rate(n("concurrent.throughput"))) | | | | |\(kinto(n("concurrent.throughput"), "push"))
+            | the same: sync latency p50 / p99 (each a `gloss sync` process) | \(ms(n("concurrent.p50"))) / \(ms(n("concurrent.p99"))) | | | | |\(noKinto)
+            | glossd RSS idle / after the pushes / peak under the concurrent load | \(mb(n("sqlite.rss_idle"))) / \(mb(n("sqlite.rss_push"))) / \(mb(n("concurrent.rss_peak"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_idle").map { $0 <= 64 })) | | |\(noKinto)
+            | database sizes after the run: replica / server | \(mb(n("sqlite.size_replica"))) / \(mb(n("sqlite.size_server"))) | | | | |\(noKinto)
+
+            The bootstrap's raw column is the least the same work costs in SQLite (read the log rows,
+            store and index the excerpts, store the annotations), so its ratio is Gloss ÷ raw time.
+            Kinto's rows are records of the same shape (notes and tags on excerpts) pushed through
+            `/v1/batch` (2,000 per batch, plain basicauth) and pulled with `_since`, \(Int(n("kinto.records") ?? 0))
+            records: Kinto's push slows as a collection grows, so it is measured at this smaller size,
+            which favours Kinto. The bootstrap is compared as a rate (changes or records per second).
+
+
+            """
+
+        // PostgreSQL
+        if n("pg1.push_annotations") != nil {
+            out += """
+                ## Sync through glossd on PostgreSQL, loopback (\(Int(n("pg.excerpts") ?? 0)) excerpts + as many annotations)
+
+                | measure | 1 daemon | 2 daemons (writer on one, reader on the other) |
+                |---|---|---|
+                | push of notes and tags | \(rate(n("pg1.push_annotations"))) | \(rate(n("pg2.push_annotations"))) |
+                | push of excerpts | \(rate(n("pg1.push_excerpts"))) | \(rate(n("pg2.push_excerpts"))) |
+                | bootstrap | \(secs(n("pg1.bootstrap"))) | \(secs(n("pg2.bootstrap"))) |
+                | incremental, writer p50 / p99 | \(ms(n("pg1.incremental_writer_p50"))) / \(ms(n("pg1.incremental_writer_p99"))) | \(ms(n("pg2.incremental_writer_p50"))) / \(ms(n("pg2.incremental_writer_p99"))) |
+                | incremental, reader p50 / p99 | \(ms(n("pg1.incremental_reader_p50"))) / \(ms(n("pg1.incremental_reader_p99"))) | \(ms(n("pg2.incremental_reader_p50"))) / \(ms(n("pg2.incremental_reader_p99"))) |
+                | glossd RSS idle / after push | \(mb(n("pg1.rss_idle"))) / \(mb(n("pg1.rss_push"))) | \(mb(n("pg2.rss_idle"))) / \(mb(n("pg2.rss_push"))) |
+
+
+                """
+        }
+
+        out += """
+            ## The limit, raw SQLite on the same rows (`gloss-bench raw-sqlite`)
+
+            | step | rate |
+            |---|---|
+            | Gloss's corpus parser alone (ids included) | \(rate(n("raw.parse"))) |
+            | excerpt rows in one transaction | \(rate(n("raw.excerpt_rows"))) |
+            | excerpt rows + FTS5 rebuild | \(rate(n("raw.import"))) |
+            | log rows of excerpt JSON (as the daemon stores a push) | \(rate(n("raw.log_excerpts"))) |
+            | annotations as the daemon stores them (log row + field value) | \(rate(n("raw.server_annotations"))) |
+            | annotations as a replica stores them (note rows + full-text index, tag rows) | \(rate(n("raw.replica_annotations"))) |
+
+            All in one transaction, WAL, synchronous=NORMAL, through the same thin libsqlite3 wrapper
+            Gloss uses.
+
+            """
+        return out
+    }
+}
