@@ -59,6 +59,7 @@ for lo in range(0, n, BATCH):
     if bad:
         sys.exit("kinto refused %d of a batch: %s" % (len(bad), bad[0]))
 push = time.perf_counter() - start
+emit("records", n, "records", "kinto (%s): %d records" % (backend, n))
 emit("push.rate", "%.0f" % (n / push), "records/s", "kinto (%s): push of %d records through /v1/batch (%d per batch): %.2f s (%.0f records/s)" % (backend, n, BATCH, push, n / push))
 
 start = time.perf_counter()

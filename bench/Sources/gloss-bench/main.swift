@@ -55,8 +55,9 @@ case "corpus":
     let bytes = generator.corpus(excerpts: n)
     guard FileManager.default.createFile(atPath: args[2], contents: Data(bytes)) else { fail("cannot write \(args[2])") }
     print("wrote \(n) excerpts from \(sources) sources, \(bytes.count) bytes, to \(args[2])")
-    // the vocabulary's least frequent word (about one excerpt in a hundred has it)
-    print("rare word: \(CorpusGenerator.words.last!)")
+    // the least frequent word of the vocabulary that occurs in it only once
+    let words = CorpusGenerator.words
+    print("rare word: \(words.last { w in words.count { $0 == w } == 1 }!)")
 case "time":
     guard let sep = args.firstIndex(of: "--"), let runs = option("-n", in: args).flatMap(Int.init), runs > 0 else {
         fail("usage: gloss-bench time -n RUNS [--setup CMD] -- CMD...")
