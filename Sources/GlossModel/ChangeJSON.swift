@@ -31,6 +31,14 @@ public enum ChangeWriter {
         strings(r.acknowledged, &out)
         out += Array(",\"conflicts\":\(r.conflicts),\"serverStamp\":".utf8)
         string(r.serverStamp.description, &out)
+        if let logged = r.logged {
+            out += Array(",\"logged\":[".utf8)
+            for (i, range) in logged.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array("[\(range[0]),\(range[1])]".utf8)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -175,11 +175,11 @@ public enum Limits {
     /// A tag link's name: a personal tag, or `OWNER/TAG` for the link of someone's shared
     /// collection.
     public static func validateTagLink(_ name: String) -> String? {
-        name.contains("/") ? validateCollectionName(name) : validateTag(name)
+        name.utf8.contains(UInt8(ascii: "/")) ? validateCollectionName(name) : validateTag(name)
     }
 
     public static func validateNoteBody(_ body: String) -> String? {
-        if body.trimmingWhitespace().isEmpty { return "a note cannot be empty" }
+        if body.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) { return "a note cannot be empty" }
         if body.utf8.count > maxNoteBytes { return "note is \(body.utf8.count) bytes; the limit is \(maxNoteBytes)" }
         return nil
     }

@@ -21,22 +21,68 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Fixed-width text form `WWWWWWWWWWWW.CCCCCCCC.NODE` (hex). Its byte order is the stamp order,
     /// so stores can compare and index stamps as plain text.
     public var description: String {
-        hex(UInt64(bitPattern: wall), width: 12) + "." + hex(UInt64(counter), width: 8) + "." + node
+        // written byte by byte: stamps are formatted for every change a daemon stores
+        let node = node.utf8
+        return String(unsafeUninitializedCapacity: 16 + 1 + 8 + 1 + node.count) { buf in
+            var i = Stamp.writeHex(UInt64(bitPattern: wall), width: 12, into: buf, at: 0)
+            buf[i] = UInt8(ascii: ".")
+            i = Stamp.writeHex(UInt64(counter), width: 8, into: buf, at: i + 1)
+            buf[i] = UInt8(ascii: ".")
+            i += 1
+            for b in node {
+                buf[i] = b
+                i += 1
+            }
+            return i
+        }
+    }
+
+    /// Writes `value` in lowercase hex, zero-padded to `width` digits; returns the next index.
+    static func writeHex(_ value: UInt64, width: Int, into buf: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var digits = 1
+        var rest = value >> 4
+        while rest != 0 {
+            digits += 1
+            rest >>= 4
+        }
+        let n = max(width, digits)
+        for k in 0..<n {
+            let d = UInt8(truncatingIfNeeded: (value >> (UInt64(n - 1 - k) * 4)) & 0xF)
+            buf[start + k] = d < 10 ? 0x30 + d : 0x57 + d
+        }
+        return start + n
     }
 
     /// Parses the text form; nil for anything malformed.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].utf8.count == 12, parts[1].utf8.count == 8,
-            let wall = Int64(parts[0], radix: 16), let counter = UInt32(parts[1], radix: 16),
-            Stamp.isValidNode(parts[2])
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 23, bytes[12] == UInt8(ascii: "."), bytes[21] == UInt8(ascii: "."),
+            let wall = Stamp.parseHex(bytes[0..<12]), let counter = Stamp.parseHex(bytes[13..<21]),
+            Stamp.isValidNode(bytes[22...])
         else { return nil }
-        self.init(wall: wall, counter: counter, node: String(parts[2]))
+        self.init(wall: Int64(wall), counter: UInt32(counter), node: String(decoding: bytes[22...], as: UTF8.self))
+    }
+
+    /// Hex digits (either case) to a number; nil if any byte is not one.
+    static func parseHex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        var v: UInt64 = 0
+        for b in digits {
+            let d: UInt8
+            switch b {
+            case 0x30...0x39: d = b - 0x30
+            case 0x61...0x66: d = b - 0x57
+            case 0x41...0x46: d = b - 0x37
+            default: return nil
+            }
+            v = v << 4 | UInt64(d)
+        }
+        return v
     }
 
     /// Replica ids are 1–64 characters of `[0-9a-zA-Z_-]`.
-    public static func isValidNode<S: StringProtocol>(_ node: S) -> Bool {
-        let bytes = node.utf8
+    public static func isValidNode<S: StringProtocol>(_ node: S) -> Bool { isValidNode(node.utf8) }
+
+    static func isValidNode(_ bytes: some Collection<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= 64 else { return false }
         return bytes.allSatisfy { b in
             (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95
@@ -44,11 +90,6 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 }
 
-@inline(__always)
-func hex(_ value: UInt64, width: Int) -> String {
-    let s = String(value, radix: 16)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-}
 
 extension Stamp: Codable {
     public init(from decoder: any Decoder) throws {

@@ -13,10 +13,23 @@ public struct PushResponse: Sendable, Codable {
     public var acknowledged: [String]
     public var conflicts: Int
     public var serverStamp: Stamp
-    public init(acknowledged: [String], conflicts: Int, serverStamp: Stamp) {
+    /// Where this push's new changes landed in the pusher's log, as inclusive `[first, last]`
+    /// sequence ranges: the replica has them already, so it may ask its next pulls to skip them.
+    public var logged: [[Int64]]?
+    public init(acknowledged: [String], conflicts: Int, serverStamp: Stamp, logged: [[Int64]]? = nil) {
         self.acknowledged = acknowledged
         self.conflicts = conflicts
         self.serverStamp = serverStamp
+        self.logged = logged
+    }
+
+    /// Sequence numbers as inclusive runs, in order.
+    public static func ranges(_ seqs: [Int64]) -> [[Int64]] {
+        var out: [[Int64]] = []
+        for s in seqs.sorted() {
+            if let last = out.last, last[1] + 1 == s { out[out.count - 1][1] = s } else { out.append([s, s]) }
+        }
+        return out
     }
 }
 
@@ -83,9 +96,13 @@ public struct RefusedChange: Sendable, Codable, Equatable {
 public struct PullRequest: Sendable, Codable {
     public var after: Int64
     public var limit: Int?
-    public init(after: Int64, limit: Int? = nil) {
+    /// Inclusive `[first, last]` sequence ranges not to send: changes this replica pushed in the
+    /// same sync (from `PushResponse.logged`). The cursor still moves past them.
+    public var skip: [[Int64]]?
+    public init(after: Int64, limit: Int? = nil, skip: [[Int64]]? = nil) {
         self.after = after
         self.limit = limit
+        self.skip = skip
     }
 }
 

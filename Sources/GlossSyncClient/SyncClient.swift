@@ -97,11 +97,15 @@ public final class SyncClient {
     /// stored, acknowledged and applied strictly in order.
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
+        pushedRanges = []
         try await push(into: &summary)
         try await pull(into: &summary)
         try replica.recordSync(at: Replica.systemNow())
         return summary
     }
+
+    /// Where this sync's pushed changes landed in the log: the pulls that follow skip them.
+    var pushedRanges: [[Int64]] = []
 
     func push(into summary: inout SyncSummary) async throws {
         var refusals = 0
@@ -141,6 +145,7 @@ public final class SyncClient {
                 inFlight = start(request)
             }
             try replica.acknowledge(acknowledged, serverStamp: response.serverStamp)
+            pushedRanges += response.logged ?? []
             mark("acknowledge")
             summary.pushed += acknowledged.count
             guard next != nil else { return try replica.purgeAcknowledged() }
@@ -167,14 +172,14 @@ public final class SyncClient {
     func pull(into summary: inout SyncSummary) async throws {
         var cursor = try replica.syncCursor
         mark("start")
-        var inFlight = start(try request("v1/pull", method: "POST", body: Array(JSONEncoder().encode(PullRequest(after: cursor, limit: pullPage)))))
+        var inFlight = start(try pullRequest(after: cursor))
         while true {
             let page: PullResponse = try await finish("v1/pull", inFlight)
             mark("POST /v1/pull \(page.changes.count)")
             guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
             // fetch the following page while this one is applied
             if page.more {
-                inFlight = start(try request("v1/pull", method: "POST", body: Array(JSONEncoder().encode(PullRequest(after: page.cursor, limit: pullPage)))))
+                inFlight = start(try pullRequest(after: page.cursor))
             }
             let result: (applied: Int, conflicts: Int)
             do {
@@ -194,6 +199,13 @@ public final class SyncClient {
                 return
             }
         }
+    }
+
+    /// A pull request after `cursor`, skipping this sync's own pushed changes still ahead of it.
+    func pullRequest(after cursor: Int64) throws -> URLRequest {
+        let ahead = pushedRanges.filter { $0[1] > cursor }.prefix(512)
+        let body = PullRequest(after: cursor, limit: pullPage, skip: ahead.isEmpty ? nil : Array(ahead))
+        return request("v1/pull", method: "POST", body: Array(try JSONEncoder().encode(body)))
     }
 
     // MARK: collections (online)

@@ -15,6 +15,11 @@ import Testing
             #expect(a.description < b.description)
             #expect(Stamp(a.description) == a)
         }
+        #expect(Stamp(wall: 0x1A2B, counter: 3, node: "n-1").description == "000000001a2b.00000003.n-1")
+        #expect(Stamp(wall: 0xFFFF_FFFF_FFFF, counter: .max, node: "z").description == "ffffffffffff.ffffffff.z")
+        #expect(Stamp("000000001A2B.00000003.n-1") == Stamp(wall: 0x1A2B, counter: 3, node: "n-1"))
+        #expect(Stamp("00000000xa2b.00000003.n") == nil)
+        #expect(Stamp("000000001a2b-00000003.n") == nil)
         #expect(Stamp("garbage") == nil)
         #expect(Stamp("000000000001.00000000.") == nil)
         #expect(Stamp("000000000001.00000000.bad node") == nil)

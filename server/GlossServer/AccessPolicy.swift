@@ -38,7 +38,7 @@ public enum AccessPolicy {
         for change in changes {
             switch change {
             case .noteBody(let h, _, _, _), .noteDeleted(let h, _, _, _): if let c = h.collection { names.insert(c) }
-            case .tag(_, let name, _, _, _): if name.contains("/") { names.insert(name) }
+            case .tag(_, let name, _, _, _): if name.utf8.contains(UInt8(ascii: "/")) { names.insert(name) }
             case .excerpt: break
             }
         }
@@ -91,7 +91,7 @@ public enum AccessPolicy {
                 fanOut(c, pusherCopy: change, ownerCopy: change, memberCopy: change, excerpt: h.excerptId)
             case .tag(let e, let name, let present, let stamp, let base):
                 let excerpt = present ? e : nil
-                if !name.contains("/") {
+                if !name.utf8.contains(UInt8(ascii: "/")) {
                     guard let c = context.ownedByTag[name] else {
                         out.append(Delivery(recipient: me, item: .change(change), via: nil))
                         continue

@@ -47,12 +47,13 @@ public actor MemoryStore: SyncStore {
         return AuthenticatedUser(userID: u.id, name: u.name, tokenID: t.id)
     }
 
-    private func append(_ user: String, id: String, json: String, field: String?, collection: String?, via: String?) -> Bool {
-        if changeIDs[user, default: []].contains(id) { return false }
+    /// The new row's sequence number, nil when the user's log has the change already.
+    private func append(_ user: String, id: String, json: String, field: String?, collection: String?, via: String?) -> Int64? {
+        if changeIDs[user, default: []].contains(id) { return nil }
         changeIDs[user, default: []].insert(id)
         seq += 1
         log[user, default: []].append(Row(log: LoggedChange(seq: seq, json: json, via: via), changeID: id, field: field, collection: collection))
-        return true
+        return seq
     }
 
     public func deliver(pusherID: String, _ deliveries: [Delivery]) throws -> PushResult {
@@ -69,11 +70,14 @@ public actor MemoryStore: SyncStore {
                 let inserted = append(
                     d.recipient, id: change.id, json: try ChangeJSON.encode(change), field: change.field?.description,
                     collection: ChangeJSON.noteCollection(change), via: d.via)
-                guard inserted else {
+                guard let inserted else {
                     if mine { result.duplicates += 1 }
                     continue
                 }
-                if mine { result.accepted += 1 }
+                if mine {
+                    result.accepted += 1
+                    result.logged.append(inserted)
+                }
                 guard let key = change.field?.description,
                     let plan = FieldMergePlan.plan(current: fields[d.recipient]?[key], change: change)
                 else { continue }

@@ -154,19 +154,22 @@ public final class PostgresStore: SyncStore {
                     let key = change.field?.description
                     let kind = SQLiteStore.kind(change), changeID = change.id, excerptID = change.excerptId
                     let collection = ChangeJSON.noteCollection(change)
-                    var inserted = false
-                    for try await _ in try await conn.query(
+                    var inserted: Int64?
+                    for try await seq in try await conn.query(
                         """
                         INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
                         VALUES (\(d.recipient), \(changeID), \(kind), \(excerptID), \(key), \(collection), \(d.via), \(json!))
                         ON CONFLICT (user_id, change_id) DO NOTHING RETURNING seq
                         """, logger: self.logger
-                    ).decode(Int64.self) { inserted = true }
-                    if !inserted {
+                    ).decode(Int64.self) { inserted = seq }
+                    guard let seq = inserted else {
                         if mine { result.duplicates += 1 }
                         continue
                     }
-                    if mine { result.accepted += 1 }
+                    if mine {
+                        result.accepted += 1
+                        result.logged.append(seq)
+                    }
                     guard let key else { continue }
                     var current: FieldValue?
                     for try await (value, stamp) in try await conn.query(

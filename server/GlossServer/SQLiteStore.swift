@@ -102,7 +102,10 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                             if mine { result.duplicates += 1 }
                             continue
                         }
-                        if mine { result.accepted += 1 }
+                        if mine {
+                            result.accepted += 1
+                            result.logged.append(db.lastInsertRowID)
+                        }
                         guard let key else { continue }
                         let current = try db.first(
                             "SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(d.recipient), .text(key)]

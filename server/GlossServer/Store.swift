@@ -24,6 +24,8 @@ public struct PushResult: Sendable, Equatable {
     public var accepted: Int
     public var duplicates: Int
     public var conflicts: Int
+    /// Sequence numbers of the pusher's own newly logged changes.
+    public var logged: [Int64] = []
 }
 
 /// One logged change as stored: its sequence number, its JSON text and the collection that

@@ -82,7 +82,7 @@ public final class SyncService: Sendable {
             if let c = try await store.collection(ownerName: String(parts[0]), tag: String(parts[1])) { byName[name] = c }
         }
         var ownedByTag: [String: CollectionRecord] = [:]
-        let hasPlainTags = request.changes.contains { if case .tag(_, let n, _, _, _) = $0 { return !n.contains("/") } else { return false } }
+        let hasPlainTags = request.changes.contains { if case .tag(_, let n, _, _, _) = $0 { return !n.utf8.contains(UInt8(ascii: "/")) } else { return false } }
         if hasPlainTags {
             for c in try await store.collections(of: user.userID) where c.ownerID == user.userID { ownedByTag[c.tag] = c }
         }
@@ -97,7 +97,10 @@ public final class SyncService: Sendable {
             for change in request.changes { if let s = change.stamp { clock.receive(s) } }
             return clock.tick()
         }
-        return PushResponse(acknowledged: request.changes.map(\.id), conflicts: result.conflicts, serverStamp: stamp)
+        // any subset of the ranges is correct (the replica pulls what is not skipped), so a push
+        // whose rows are scattered among other writers' tells only the first runs
+        let logged = Array(PushResponse.ranges(result.logged).prefix(SyncService.maxSkipRanges))
+        return PushResponse(acknowledged: request.changes.map(\.id), conflicts: result.conflicts, serverStamp: stamp, logged: logged)
     }
 
     /// A page of the user's changes after the cursor, as JSON text ready to send.
@@ -107,11 +110,17 @@ public final class SyncService: Sendable {
             throw SyncError(400, "bad_page_size", "page size must be between 1 and \(limits.maxPageSize); ask for fewer changes per page")
         }
         guard request.after >= 0 else { throw SyncError(400, "bad_cursor", "the cursor 'after' cannot be negative") }
+        let skip = try Self.skipRanges(request.skip)
+        // a replica's own changes from this sync are not sent back: jump over the runs that
+        // start at the cursor, and leave out the others from the page (the cursor moves past both)
+        var after = request.after
+        for r in skip where r.lowerBound <= after + 1 && r.upperBound > after { after = r.upperBound }
         // one extra row tells whether more pages follow
-        let rows = try await store.pull(userID: user.userID, after: request.after, limit: limit + 1)
+        let rows = try await store.pull(userID: user.userID, after: after, limit: limit + 1)
         let more = rows.count > limit
-        let page = rows.prefix(limit)
-        let cursor = page.last?.seq ?? request.after
+        let fetched = rows.prefix(limit)
+        let cursor = fetched.last?.seq ?? after
+        let page = skip.isEmpty ? fetched : fetched.filter { row in !skip.contains { $0.contains(row.seq) } }
         var out = [UInt8]()
         out.reserveCapacity(page.reduce(64) { $0 + $1.json.utf8.count + 24 })
         out += Array("{\"changes\":[".utf8)
@@ -131,6 +140,23 @@ public final class SyncService: Sendable {
         out += Array(",\"collections\":".utf8) + (try JSONEncoder().encode(try await collections(for: user)))
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// The most skip ranges a pull may carry (and a push answer reports).
+    static let maxSkipRanges = 512
+
+    /// Validated, sorted skip ranges.
+    static func skipRanges(_ raw: [[Int64]]?) throws -> [ClosedRange<Int64>] {
+        guard let raw else { return [] }
+        guard raw.count <= maxSkipRanges else {
+            throw SyncError(400, "bad_skip", "at most \(maxSkipRanges) skip ranges per pull")
+        }
+        return try raw.map { r in
+            guard r.count == 2, r[0] >= 1, r[0] <= r[1] else {
+                throw SyncError(400, "bad_skip", "each skip range is [first, last] with 1 ≤ first ≤ last")
+            }
+            return r[0]...r[1]
+        }.sorted { $0.lowerBound < $1.lowerBound }
     }
 
     // MARK: verification
