@@ -116,6 +116,16 @@ extension Replica {
         }
     }
 
+    /// Runs `body` (a sync) with SQLite's automatic checkpoints made rare (every 256 MB of WAL
+    /// instead of every 4 MB); the next commit after it (`recordSync`) checkpoints what is left
+    /// once. Pages written by many transactions are copied back to the database file once
+    /// instead of at every threshold.
+    public func withDeferredCheckpoints<T>(_ body: () async throws -> T) async throws -> T {
+        try db.execute("PRAGMA wal_autocheckpoint=65536")
+        defer { try? db.execute("PRAGMA wal_autocheckpoint=1000") }
+        return try await body()
+    }
+
     public func recordSync(at ms: Int64) throws {
         try write { try setMeta("last_sync", ISOTime.format(ms)) }
     }

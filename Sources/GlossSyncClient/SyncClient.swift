@@ -98,8 +98,10 @@ public final class SyncClient {
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
         pushedRanges = []
-        try await push(into: &summary)
-        try await pull(into: &summary)
+        try await replica.withDeferredCheckpoints {
+            try await push(into: &summary)
+            try await pull(into: &summary)
+        }
         try replica.recordSync(at: Replica.systemNow())
         return summary
     }
