@@ -6,7 +6,10 @@ import GlossSQLite
 import Synchronization
 
 /// The embedded default store: one SQLite file (WAL), schema from `migrations/server/`.
-/// One connection, used from one serial queue, so calls never block Swift's cooperative pool.
+/// Writes go through one connection on one serial queue (SQLite has one writer); reads (pulls,
+/// token checks, collections) through two more connections on their own queues, so they run
+/// beside a write instead of waiting behind it (WAL readers see the last commit). No call ever
+/// blocks Swift's cooperative pool.
 ///
 /// Checkpoints (copying the WAL back into the database file, with an fsync) run on a second
 /// connection in the background, shortly after writes, instead of inside whichever write
@@ -19,12 +22,24 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     private let checkpointQueue = DispatchQueue(label: "glossd.sqlite.checkpoint", qos: .utility)
     private let checkpointScheduled = Atomic<Bool>(false)
 
+    private let readers: [(Database, DispatchQueue)]
+    private let nextReader = Atomic<Int>(0)
+
     public init(path: String, now: Int64) throws {
         db = try Database(path: path)
         // no automatic checkpoints on the writer; a WAL left larger than 64 MB is truncated
         try db.execute("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864")
         try Migrator.migrate(db, Migrations.server, now: String(now))
         checkpointer = try Database(path: path)
+        readers = try (0..<2).map { i in (try Database(path: path), DispatchQueue(label: "glossd.sqlite.read\(i)")) }
+    }
+
+    /// Runs a read-only body on the next reader connection.
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let (reader, queue) = readers[(nextReader.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % readers.count]
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body(reader) }) }
+        }
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -57,7 +72,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func findUser(name: String) async throws -> UserRecord? {
-        try await run { db in
+        try await read { db in
             try db.first("SELECT id, name, created_at FROM app_user WHERE name = ?", [.text(name)]) {
                 UserRecord(id: $0.text(0), name: $0.text(1), createdAt: $0.int(2))
             }
@@ -86,7 +101,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func authenticate(tokenHash: String) async throws -> AuthenticatedUser? {
-        try await run { db in
+        try await read { db in
             try db.first(
                 "SELECT u.id, u.name, t.id FROM device_token t JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
                 [.text(tokenHash)]
@@ -163,7 +178,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange] {
-        try await run { db in
+        try await read { db in
             try db.query(
                 "SELECT seq, payload, via FROM change_log WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 [.text(userID), .int(after), .int(Int64(limit))]
@@ -172,7 +187,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func fieldValue(userID: String, field: String) async throws -> FieldValue? {
-        try await run { db in
+        try await read { db in
             try db.first("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(userID), .text(field)]) { s in
                 Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) }
             } ?? nil
@@ -180,7 +195,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func fieldStates(userID: String) async throws -> [(String, FieldValue)] {
-        try await run { db in
+        try await read { db in
             try db.query("SELECT field, value, stamp FROM field_state WHERE user_id = ?", [.text(userID)]) { s in
                 (s.text(0), FieldValue(value: s.text(1), stamp: Stamp(s.text(2)) ?? Stamp(wall: 0, counter: 0, node: "invalid")))
             }
@@ -188,13 +203,13 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func excerptIDs(userID: String) async throws -> [String] {
-        try await run { db in
+        try await read { db in
             try db.query("SELECT excerpt_id FROM change_log WHERE user_id = ? AND kind = 'excerpt'", [.text(userID)]) { $0.text(0) }
         }
     }
 
     public func superseded(userID: String, field: String) async throws -> [FieldValue] {
-        try await run { db in
+        try await read { db in
             try db.query("SELECT value, stamp FROM superseded WHERE user_id = ? AND field = ? ORDER BY stamp", [.text(userID), .text(field)]) { s in
                 FieldValue(value: s.text(0), stamp: Stamp(s.text(1)) ?? Stamp(wall: 0, counter: 0, node: "invalid"))
             }
@@ -222,11 +237,11 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func collection(ownerName: String, tag: String) async throws -> CollectionRecord? {
-        try await run { db in try SQLiteStore.record(db, where: "u.name = ? AND c.tag = ?", [.text(ownerName), .text(tag)]).first }
+        try await read { db in try SQLiteStore.record(db, where: "u.name = ? AND c.tag = ?", [.text(ownerName), .text(tag)]).first }
     }
 
     public func collections(of userID: String) async throws -> [CollectionRecord] {
-        try await run { db in
+        try await read { db in
             try SQLiteStore.record(
                 db, where: "c.owner_id = ? OR c.id IN (SELECT collection_id FROM collection_member WHERE user_id = ?)", [.text(userID), .text(userID)])
         }
@@ -267,7 +282,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     public func backfill(collection c: CollectionRecord) async throws -> [Change] {
-        let payloads: [String] = try await run { db in
+        let payloads: [String] = try await read { db in
             var out: [String] = []
             let links = try db.query(
                 "SELECT field, stamp FROM field_state WHERE user_id = ? AND field LIKE 'tag:%' AND substr(field, 38) = ? AND value = 'true' ORDER BY field",
