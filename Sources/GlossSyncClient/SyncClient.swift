@@ -112,12 +112,8 @@ public final class SyncClient {
     func push(into summary: inout SyncSummary) async throws {
         var refusals = 0
         mark("start")
-        var next = try pushRequest(after: OutboxPosition())
-        guard var (batch, request) = next else { return }
-        var inFlight = start(request)
-        // read and compress the following batch while the daemon works on this one
-        next = try pushRequest(after: batch.end)
-        while true {
+        var (sent, next) = try beginPush(after: OutboxPosition())
+        while let (batch, inFlight) = sent {
             let response: PushResponse
             do {
                 response = try await finish("v1/push", inFlight)
@@ -127,11 +123,7 @@ public final class SyncClient {
                 // again from the first unsent change
                 refusals += 1
                 summary.refused += try replica.resolveRefused(refused)
-                next = try pushRequest(after: OutboxPosition())
-                guard let first = next else { return }
-                (batch, request) = first
-                inFlight = start(request)
-                next = try pushRequest(after: batch.end)
+                (sent, next) = try beginPush(after: OutboxPosition())
                 continue
             }
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
@@ -141,18 +133,21 @@ public final class SyncClient {
             }
             // send the following batch (the daemon has stored this one), then settle this one
             // locally and prepare the one after while the daemon works
-            let acknowledged = batch
-            if let following = next {
-                (batch, request) = following
-                inFlight = start(request)
-            }
-            try replica.acknowledge(acknowledged, serverStamp: response.serverStamp)
+            sent = next.map { ($0.0, start($0.1)) }
+            try replica.acknowledge(batch, serverStamp: response.serverStamp)
             pushedRanges += response.logged ?? []
             mark("acknowledge")
-            summary.pushed += acknowledged.count
-            guard next != nil else { return try replica.purgeAcknowledged() }
-            next = try pushRequest(after: batch.end)
+            summary.pushed += batch.count
+            next = try sent.flatMap { try pushRequest(after: $0.0.end) }
         }
+        if summary.pushed > 0 { try replica.purgeAcknowledged() }
+    }
+
+    /// Sends the first batch after `position` and reads the one after it meanwhile.
+    func beginPush(after position: OutboxPosition) throws -> (sent: (OutboxBatch, Task<(Data, URLResponse), Error>)?, next: (OutboxBatch, URLRequest)?) {
+        guard let (batch, request) = try pushRequest(after: position) else { return (nil, nil) }
+        let inFlight = start(request)
+        return ((batch, inFlight), try pushRequest(after: batch.end))
     }
 
     /// The next push batch after `position` and its request, or nil when nothing is left.

@@ -113,18 +113,4 @@ enum ConcurrentBench {
         peak = max(peak, SyncBench.rssKB(pid))
         return (latencies, Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9, peak)
     }
-
-    /// Starts a command (split on spaces, output discarded) without waiting for it.
-    static func launch(_ command: String) -> pid_t {
-        let argv = command.split(separator: " ").map { strdup(String($0)) } + [nil]
-        defer { for a in argv { free(a) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        var child: pid_t = 0
-        let rc = posix_spawnp(&child, argv[0]!, &actions, nil, argv, environ)
-        guard rc == 0 else { fail("cannot run \(command): \(String(cString: strerror(rc)))") }
-        return child
-    }
 }

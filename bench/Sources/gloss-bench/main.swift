@@ -28,9 +28,8 @@ func option(_ name: String, in args: [String]) -> String? {
     return args[i + 1]
 }
 
-/// Runs a command (split on spaces, no shell) and waits for it with waitpid: Foundation's
-/// Process.waitUntilExit polls and would add up to ~50 ms to every measurement.
-func spawn(_ command: String, quiet: Bool = true) -> Int32 {
+/// Starts a command (split on spaces, no shell) without waiting for it.
+func launch(_ command: String, quiet: Bool = true) -> pid_t {
     let argv = command.split(separator: " ").map { strdup(String($0)) } + [nil]
     defer { for a in argv { free(a) } }
     var actions = posix_spawn_file_actions_t()
@@ -40,11 +39,16 @@ func spawn(_ command: String, quiet: Bool = true) -> Int32 {
     var pid: pid_t = 0
     let rc = posix_spawnp(&pid, argv[0]!, &actions, nil, argv, environ)
     guard rc == 0 else { fail("cannot run \(command): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return (status >> 8) & 0xFF
+    return pid
 }
 
+/// Runs a command and waits for it with waitpid: Foundation's Process.waitUntilExit polls and
+/// would add up to ~50 ms to every measurement.
+func spawn(_ command: String, quiet: Bool = true) -> Int32 {
+    var status: Int32 = 0
+    waitpid(launch(command, quiet: quiet), &status, 0)
+    return (status >> 8) & 0xFF
+}
 
 switch args.first {
 case "corpus":
