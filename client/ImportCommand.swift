@@ -27,36 +27,56 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bytes: [UInt8]
+        let input: ImportInput
         let name: String
         if sample {
-            bytes = SampleCorpus.bytes
+            input = .bytes(SampleCorpus.bytes)
             name = SampleCorpus.fileName
         } else if file == "-" {
-            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+            input = .handle(FileHandle.standardInput, size: nil)
             name = "standard input"
         } else {
             let path = file!
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or a folder" : "no such file")")
+            var isFolder: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+            guard exists, !isFolder.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
+                throw CLIError("cannot read \(path): \(!exists ? "no such file" : isFolder.boolValue ? "it is a folder" : "permission denied")")
             }
-            bytes = Array(data)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            input = .handle(handle, size: size)
             name = path
         }
         let replica = try global.openReplica()
         let summary: ImportSummary
-        if bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") {
+        var reader = input.chunks()
+        let first = try reader.next() ?? []
+        if first.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") {
+            var bytes = first
+            while let more = try reader.next() { bytes += more }
             let doc: ExportDocument
             do { doc = try JSONDecoder().decode(ExportDocument.self, from: Data(bytes)) } catch {
                 throw CLIError("\(name) looks like JSON but is not a Gloss export: \(describe(error))")
             }
             summary = try replica.importExport(doc)
         } else {
-            let parsed = try CompilationParser().parse(bytes, invalidUTF8: replaceInvalid ? .replace : .fail)
-            let bar = ProgressBar(total: parsed.excerpts.count, label: "importing")
-            let (imported, duplicates) = try replica.importExcerpts(parsed.excerpts, progress: bar.map { b in { b.update($0) } })
+            // A compilation is parsed as it is read and stored in one transaction, so memory does
+            // not grow with the file and a bad line (invalid UTF-8) keeps nothing of it.
+            var stream = CompilationStream(invalidUTF8: replaceInvalid ? .replace : .fail)
+            let bar = input.size.flatMap { ProgressBar(total: $0, label: "importing") }
+            var read = 0
+            var parsed: CorpusSummary?
+            let (imported, duplicates) = try replica.importExcerpts { insert in
+                var chunk: [UInt8]? = first
+                while let bytes = chunk {
+                    try bytes.withUnsafeBufferPointer { try stream.feed($0, emit: insert) }
+                    read += bytes.count
+                    bar?.update(read)
+                    chunk = try reader.next()
+                }
+                parsed = try stream.finish(emit: insert)
+            }
             bar?.finish()
-            summary = ImportSummary(imported: imported, duplicates: duplicates, sources: parsed.sourceCount, warnings: parsed.warnings)
+            summary = ImportSummary(imported: imported, duplicates: duplicates, sources: parsed!.sourceCount, warnings: parsed!.warnings)
         }
         if output.json {
             try Output.json(summary)
@@ -80,6 +100,41 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
+/// Where an import reads from: bytes already in memory, or a file read in 1 MiB chunks.
+enum ImportInput {
+    case bytes([UInt8])
+    case handle(FileHandle, size: Int?)
+
+    var size: Int? {
+        switch self {
+        case .bytes(let b): b.count
+        case .handle(_, let size): size
+        }
+    }
+
+    func chunks() -> Chunks { Chunks(input: self) }
+
+    struct Chunks {
+        let input: ImportInput
+        var done = false
+
+        mutating func next() throws -> [UInt8]? {
+            guard !done else { return nil }
+            switch input {
+            case .bytes(let b):
+                done = true
+                return b
+            case .handle(let handle, _):
+                guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else {
+                    done = true
+                    return nil
+                }
+                return Array(data)
+            }
+        }
+    }
+}
+
 /// A one-line progress bar on stderr, shown only for long imports on a terminal.
 final class ProgressBar {
     let total: Int
@@ -87,7 +142,7 @@ final class ProgressBar {
     private var lastPercent = -1
 
     init?(total: Int, label: String) {
-        guard total >= 5000, Output.stderrIsTerminal else { return nil }
+        guard total >= 2 << 20, Output.stderrIsTerminal else { return nil }
         self.total = total
         self.label = label
     }
@@ -99,7 +154,7 @@ final class ProgressBar {
         let width = 30
         let filled = width * percent / 100
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% \(done)/\(total)".utf8))
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% of \(total >> 20) MiB".utf8))
     }
 
     func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }

@@ -245,28 +245,24 @@ enum UTF8Validation {
         return 0
     }
 
-    static func firstInvalidOffset(_ bytes: [UInt8]) -> Int? {
-        bytes.withUnsafeBufferPointer { b in
-            var i = 0
-            while i < b.count {
-                if b[i] < 0x80 { i += 1; continue }
-                let len = sequenceLength(b, i)
-                if len == 0 { return i }
-                i += len
-            }
-            return nil
+    static func firstInvalidOffset(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        while i < b.count {
+            if b[i] < 0x80 { i += 1; continue }
+            let len = sequenceLength(b, i)
+            if len == 0 { return i }
+            i += len
         }
+        return nil
     }
 
-    static func invalidSequenceCount(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBufferPointer { b in
-            var i = 0
-            var count = 0
-            while i < b.count {
-                let len = sequenceLength(b, i)
-                if len == 0 { count += 1; i += 1 } else { i += len }
-            }
-            return count
+    static func invalidSequenceCount(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        var i = 0
+        var count = 0
+        while i < b.count {
+            let len = sequenceLength(b, i)
+            if len == 0 { count += 1; i += 1 } else { i += len }
         }
+        return count
     }
 }

@@ -39,88 +39,210 @@ public struct ParsedCorpus: Sendable {
 public struct CompilationParser: Sendable {
     public init() {}
 
+    /// The whole file at once, excerpts in file order without repeats. For large files use
+    /// `CompilationStream`, which keeps only the current excerpt in memory.
     public func parse(_ input: [UInt8], invalidUTF8: InvalidUTF8Policy = .fail) throws -> ParsedCorpus {
-        var warnings: [String] = []
-        var bytes = input
-        if let bad = UTF8Validation.firstInvalidOffset(bytes) {
-            switch invalidUTF8 {
-            case .fail: throw CorpusError.invalidUTF8(offset: bad)
-            case .replace:
-                let count = UTF8Validation.invalidSequenceCount(bytes)
-                warnings.append("replaced \(count) invalid UTF-8 sequence(s) with U+FFFD, the first at byte offset \(bad)")
-                bytes = Array(String(decoding: bytes, as: UTF8.self).utf8)
-            }
-        }
-        var title: String?
-        var paragraphs: [String] = []
-        var firstTextLine = 0
+        var stream = CompilationStream(invalidUTF8: invalidUTF8)
         var excerpts: [Excerpt] = []
-        excerpts.reserveCapacity(bytes.count / 400)
-        var sources: [String: ParsedSource] = [:]
+        excerpts.reserveCapacity(input.count / 400)
         var seen = Set<String>()
-        var line = [UInt8]()
-        line.reserveCapacity(4096)
-
-        bytes.withUnsafeBufferPointer { buf in
-            var lineNumber = 0
-            var start = 0
-            let n = buf.count
-            if n >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { start = 3 }
-            while start < n {
-                var end = start
-                while end < n, buf[end] != 0x0A, buf[end] != 0x0D { end += 1 }
-                lineNumber += 1
-                Normalise.line(buf, start, end, into: &line)
-                // advance past the line end (CRLF counts once)
-                if end < n, buf[end] == 0x0D, end + 1 < n, buf[end + 1] == 0x0A { start = end + 2 } else { start = end + 1 }
-                if line.isEmpty { continue }
-                if title == nil {
-                    title = String(decoding: line, as: UTF8.self)
-                    continue
-                }
-                if let split = CitationLine.split(line) {
-                    let raw = String(decoding: line, as: UTF8.self)
-                    if paragraphs.isEmpty {
-                        warnings.append("line \(lineNumber): citation with no quoted text before it was skipped: \(Self.clip(raw))")
-                        continue
-                    }
-                    let key = String(decoding: line[0..<split.prefixEnd], as: UTF8.self)
-                    let source: ParsedSource
-                    if let known = sources[key] {
-                        source = known
-                    } else {
-                        source = CitationFields.parse(key)
-                        sources[key] = source
-                        for w in source.warnings { warnings.append("line \(lineNumber): \(w): \(Self.clip(raw))") }
-                    }
-                    var remarks = source.remarks
-                    if let note = split.remark { remarks.append(note) }
-                    let citation = Citation(
-                        raw: raw, authors: source.authors, title: source.title, place: source.place,
-                        publisher: source.publisher, year: source.year, pages: split.pages, remarks: remarks)
-                    let text = paragraphs.joined(separator: "\n")
-                    paragraphs.removeAll(keepingCapacity: true)
-                    if text.utf8.count > Limits.maxExcerptTextBytes {
-                        warnings.append("lines \(firstTextLine)–\(lineNumber): excerpt text is over \(Limits.maxExcerptTextBytes) bytes; skipped")
-                        continue
-                    }
-                    let excerpt = Excerpt(text: text, citation: citation, compilation: title ?? "")
-                    if seen.insert(excerpt.id).inserted { excerpts.append(excerpt) }
-                } else {
-                    if paragraphs.isEmpty { firstTextLine = lineNumber }
-                    paragraphs.append(String(decoding: line, as: UTF8.self))
-                }
-            }
-        }
-        if !paragraphs.isEmpty {
-            warnings.append("line \(firstTextLine) to the end: text with no citation line after it was not imported (\(paragraphs.count) line(s))")
-        }
-        if excerpts.isEmpty { throw CorpusError.noExcerpts }
-        return ParsedCorpus(title: title ?? "", excerpts: excerpts, warnings: warnings, sourceCount: sources.count)
+        func keep(_ e: Excerpt) { if seen.insert(e.id).inserted { excerpts.append(e) } }
+        try input.withUnsafeBufferPointer { try stream.feed($0, emit: keep) }
+        let summary = try stream.finish(emit: keep)
+        return ParsedCorpus(title: summary.title, excerpts: excerpts, warnings: summary.warnings, sourceCount: summary.sourceCount)
     }
 
     static func clip(_ s: String) -> String {
         s.count > 70 ? "\"\(s.prefix(67))...\"" : "\"\(s)\""
+    }
+}
+
+/// What a streamed parse found besides its excerpts.
+public struct CorpusSummary: Sendable {
+    public var title: String
+    public var warnings: [String]
+    /// Number of distinct sources (citations without their page part).
+    public var sourceCount: Int
+    /// Excerpts handed out, repeats included.
+    public var excerptCount: Int
+}
+
+/// The compilation parser fed chunk by chunk (of any size, split anywhere): each excerpt is handed
+/// to `emit` as soon as its citation line is read, so memory holds one excerpt and the table of
+/// sources, not the file. A line longer than an excerpt may be is not kept whole: its excerpt is
+/// skipped with a warning, as any excerpt over the limit.
+///
+/// Errors (invalid UTF-8 under `.fail`) are thrown when the bad line is reached, after earlier
+/// excerpts were emitted: a caller that must not keep half a file emits into a transaction.
+public struct CompilationStream {
+    private let invalidUTF8: InvalidUTF8Policy
+    private var title: String?
+    private var paragraphs: [String] = []
+    private var paragraphsOverLimit = false
+    private var firstTextLine = 0
+    private var lineNumber = 0
+    private var sources: [String: ParsedSource] = [:]
+    private var warnings: [String] = []
+    private var excerptCount = 0
+    private var replaced = 0
+    private var firstReplacedOffset = 0
+    /// Bytes before the current chunk.
+    private var consumed = 0
+    /// An unfinished line carried over from the previous chunk, and where it started.
+    private var partial: [UInt8] = []
+    private var partialStart = 0
+    private var partialOverLimit = false
+    /// The previous chunk ended in CR: an LF at the start of this one belongs to it.
+    private var skipLF = false
+    private var line: [UInt8] = []
+
+    public init(invalidUTF8: InvalidUTF8Policy = .fail) {
+        self.invalidUTF8 = invalidUTF8
+        line.reserveCapacity(4096)
+    }
+
+    public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (Excerpt) throws -> Void) throws {
+        let n = chunk.count
+        var start = 0
+        if skipLF, n > 0 {
+            skipLF = false
+            if chunk[0] == 0x0A { start = 1 }
+        }
+        while start < n {
+            var end = start
+            while end < n, chunk[end] != 0x0A, chunk[end] != 0x0D { end += 1 }
+            if end == n {
+                carry(UnsafeBufferPointer(rebasing: chunk[start..<n]), at: consumed + start)
+                break
+            }
+            if partial.isEmpty && !partialOverLimit {
+                try take(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start, overLimit: false, emit: emit)
+            } else {
+                carry(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start)
+                try takePartial(emit: emit)
+            }
+            // past the line end; CRLF counts once, also when split between chunks
+            if chunk[end] == 0x0D {
+                if end + 1 < n {
+                    start = chunk[end + 1] == 0x0A ? end + 2 : end + 1
+                } else {
+                    skipLF = true
+                    start = n
+                }
+            } else {
+                start = end + 1
+            }
+        }
+        consumed += n
+    }
+
+    /// Ends the input: a last line without a line end is read, then the summary is returned.
+    public mutating func finish(emit: (Excerpt) throws -> Void) throws -> CorpusSummary {
+        if !partial.isEmpty || partialOverLimit { try takePartial(emit: emit) }
+        if !paragraphs.isEmpty || paragraphsOverLimit {
+            warnings.append("line \(firstTextLine) to the end: text with no citation line after it was not imported (\(max(paragraphs.count, 1)) line(s))")
+        }
+        if replaced > 0 {
+            warnings.insert("replaced \(replaced) invalid UTF-8 sequence(s) with U+FFFD, the first at byte offset \(firstReplacedOffset)", at: 0)
+        }
+        if excerptCount == 0 { throw CorpusError.noExcerpts }
+        return CorpusSummary(title: title ?? "", warnings: warnings, sourceCount: sources.count, excerptCount: excerptCount)
+    }
+
+    /// Keeps part of an unfinished line, up to one byte more than any excerpt may hold.
+    private mutating func carry(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) {
+        if partial.isEmpty && !partialOverLimit { partialStart = offset }
+        guard !partialOverLimit else { return }
+        let room = Limits.maxExcerptTextBytes + 1 - partial.count
+        if bytes.count <= room {
+            partial.append(contentsOf: bytes)
+        } else {
+            // cut at a character boundary so the kept part stays valid UTF-8
+            var cut = room
+            while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
+            partial.append(contentsOf: bytes[0..<cut])
+            partialOverLimit = true
+        }
+    }
+
+    private mutating func takePartial(emit: (Excerpt) throws -> Void) throws {
+        var carried = partial
+        partial = []
+        let overLimit = partialOverLimit
+        partialOverLimit = false
+        try carried.withUnsafeBufferPointer { try take($0, at: partialStart, overLimit: overLimit, emit: emit) }
+        carried.removeAll(keepingCapacity: true)
+        partial = carried
+    }
+
+    /// One raw line (without its line end) that starts at byte `offset` of the input.
+    private mutating func take(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int, overLimit: Bool, emit: (Excerpt) throws -> Void) throws {
+        lineNumber += 1
+        // Line ends never fall inside a UTF-8 sequence, so checking line by line is checking the file.
+        if let bad = UTF8Validation.firstInvalidOffset(raw) {
+            switch invalidUTF8 {
+            case .fail: throw CorpusError.invalidUTF8(offset: offset + bad)
+            case .replace:
+                if replaced == 0 { firstReplacedOffset = offset + bad }
+                replaced += UTF8Validation.invalidSequenceCount(raw)
+                let fixed = Array(String(decoding: raw, as: UTF8.self).utf8)
+                try fixed.withUnsafeBufferPointer { try process($0, overLimit: overLimit, emit: emit) }
+                return
+            }
+        }
+        try process(raw, overLimit: overLimit, emit: emit)
+    }
+
+    private mutating func process(_ raw: UnsafeBufferPointer<UInt8>, overLimit: Bool, emit: (Excerpt) throws -> Void) throws {
+        // a BOM is white space to Normalise, so a leading one disappears here
+        Normalise.line(raw, 0, raw.count, into: &line)
+        if line.isEmpty { return }
+        if title == nil {
+            title = String(decoding: line, as: UTF8.self)
+            return
+        }
+        if !overLimit, let split = CitationLine.split(line) {
+            try citation(split, emit: emit)
+            return
+        }
+        if paragraphs.isEmpty && !paragraphsOverLimit { firstTextLine = lineNumber }
+        if overLimit {
+            paragraphsOverLimit = true
+        } else {
+            paragraphs.append(String(decoding: line, as: UTF8.self))
+        }
+    }
+
+    private mutating func citation(_ split: CitationLine.Split, emit: (Excerpt) throws -> Void) throws {
+        let raw = String(decoding: line, as: UTF8.self)
+        if paragraphs.isEmpty && !paragraphsOverLimit {
+            warnings.append("line \(lineNumber): citation with no quoted text before it was skipped: \(CompilationParser.clip(raw))")
+            return
+        }
+        let key = String(decoding: line[0..<split.prefixEnd], as: UTF8.self)
+        let source: ParsedSource
+        if let known = sources[key] {
+            source = known
+        } else {
+            source = CitationFields.parse(key)
+            sources[key] = source
+            for w in source.warnings { warnings.append("line \(lineNumber): \(w): \(CompilationParser.clip(raw))") }
+        }
+        let text = paragraphs.joined(separator: "\n")
+        paragraphs.removeAll(keepingCapacity: true)
+        let tooLong = paragraphsOverLimit || text.utf8.count > Limits.maxExcerptTextBytes
+        paragraphsOverLimit = false
+        if tooLong {
+            warnings.append("lines \(firstTextLine)–\(lineNumber): excerpt text is over \(Limits.maxExcerptTextBytes) bytes; skipped")
+            return
+        }
+        var remarks = source.remarks
+        if let note = split.remark { remarks.append(note) }
+        let citation = Citation(
+            raw: raw, authors: source.authors, title: source.title, place: source.place,
+            publisher: source.publisher, year: source.year, pages: split.pages, remarks: remarks)
+        excerptCount += 1
+        try emit(Excerpt(text: text, citation: citation, compilation: title ?? ""))
     }
 }
 

@@ -183,16 +183,28 @@ public final class Replica {
     /// Inserts excerpts that are not there yet (by content id); they wait for sync as unpushed
     /// excerpts (`excerpt.pushed = 0`).
     public func importExcerpts(_ excerpts: [Excerpt], progress: ((Int) -> Void)? = nil) throws -> (imported: Int, duplicates: Int) {
+        try importExcerpts { insert in
+            for (i, e) in excerpts.enumerated() {
+                try insert(e)
+                if let progress, i % 2048 == 0 { progress(i) }
+            }
+            progress?(excerpts.count)
+        }
+    }
+
+    /// Imports the excerpts `produce` hands to the insert function it is given, as a stream, in one
+    /// transaction: if `produce` throws, nothing of it is kept. Excerpts already here (or repeated
+    /// in the stream) count as duplicates.
+    public func importExcerpts(_ produce: (_ insert: (Excerpt) throws -> Void) throws -> Void) throws -> (imported: Int, duplicates: Int) {
         try write {
             let lastSeq = try maxExcerptSeq()
             var imported = 0
-            for (i, e) in excerpts.enumerated() {
-                if try insertExcerpt(e) { imported += 1 }
-                if let progress, i % 2048 == 0 { progress(i) }
+            var duplicates = 0
+            try produce { e in
+                if try insertExcerpt(e) { imported += 1 } else { duplicates += 1 }
             }
             try indexExcerpts(after: lastSeq)
-            progress?(excerpts.count)
-            return (imported, excerpts.count - imported)
+            return (imported, duplicates)
         }
     }
 

@@ -103,6 +103,25 @@ import Testing
         let lossy = try gloss(home, "import", badUTF8, "--replace-invalid", "--json").json(ImportJSON.self)
         #expect(lossy.imported == 1)
         #expect(lossy.warnings.contains { $0.contains("offset 13") })
+        // a file of several read chunks whose bad byte comes after 2 MiB of good excerpts: the import
+        // streams, and still keeps nothing of the file
+        var big = Array("Big\n".utf8)
+        var n = 0
+        while big.count < 2 << 20 {
+            n += 1
+            big += Array("Streamed excerpt number \(n).\nAuthor, A. Book. Place: Pub, 1990, p. \(n)\n".utf8)
+        }
+        let badOffset = big.count + 2
+        big += Array("x \u{00E9}".utf8) + [0xC3] + Array("\nAuthor, A. Book. Place: Pub, 1990, p. 1\n".utf8)
+        let bigPath = home + "/big.txt"
+        try Data(big).write(to: URL(fileURLWithPath: bigPath))
+        let beforeBig = try gloss(home, "list", "--json").stdout
+        let b = try gloss(home, "import", bigPath)
+        #expect(b.status != 0)
+        #expect(b.stderr.contains("invalid UTF-8 at byte offset \(badOffset + 2)"), "\(b.stderr)")
+        #expect(try gloss(home, "list", "--json").stdout == beforeBig)
+        let streamed = try gloss(home, "import", bigPath, "--replace-invalid", "--json").json(ImportJSON.self)
+        #expect(streamed.imported == n + 1)
     }
 
     @Test func homeComesFromTheEnvironment() throws {

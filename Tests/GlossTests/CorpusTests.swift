@@ -240,6 +240,52 @@ import Testing
         #expect(throws: CorpusError.invalidUTF8(offset: 6)) { try parser.parse(Array("Title\n".utf8) + [0xED, 0xA0, 0x80]) }
     }
 
+    /// Feeds `bytes` in chunks of `size` (the last one shorter) and collects what the stream emits.
+    func streamed(_ bytes: [UInt8], chunk size: Int, invalidUTF8: InvalidUTF8Policy = .fail) throws -> (ids: [String], summary: CorpusSummary) {
+        var stream = CompilationStream(invalidUTF8: invalidUTF8)
+        var ids: [String] = []
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + size, bytes.count)
+            try bytes[start..<end].withUnsafeBufferPointer { try stream.feed($0) { ids.append($0.id) } }
+            start = end
+        }
+        let summary = try stream.finish { ids.append($0.id) }
+        return (ids, summary)
+    }
+
+    @Test func chunkBoundariesChangeNothing() throws {
+        let sample = try TestSupport.sampleCorpus()
+        let whole = try parser.parse(sample)
+        // CRLF line ends put some CR and LF pairs on either side of a boundary
+        let crlf = Array(String(decoding: sample, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        for (name, bytes) in [("LF", sample), ("CRLF", crlf)] {
+            for size in [1, 2, 3, 7, 64, 4093, 1 << 20] {
+                let (ids, summary) = try streamed(bytes, chunk: size)
+                #expect(ids == whole.excerpts.map(\.id), "\(name) in chunks of \(size)")
+                #expect(summary.warnings == whole.warnings, "\(name) in chunks of \(size)")
+                #expect(summary.title == whole.title && summary.sourceCount == whole.sourceCount)
+            }
+        }
+        // an invalid byte is reported at its offset in the input, wherever the chunks fall
+        var bad = Array(sample.prefix(5000))
+        bad[4321] = 0xFF
+        for size in [1, 100, 4096] {
+            #expect(throws: CorpusError.invalidUTF8(offset: 4321)) { _ = try streamed(bad, chunk: size) }
+        }
+    }
+
+    @Test func aLineLongerThanAnExcerptIsSkippedNotKept() throws {
+        let long = String(repeating: "word ", count: Limits.maxExcerptTextBytes / 5 + 100)
+        let input = Array("T\n\(long)\nAuthor, A. A Book. Place: Pub, 1990, p. 1\nShort text.\nAuthor, A. A Book. Place: Pub, 1990, p. 2\n".utf8)
+        for size in [4096, input.count] {
+            let (ids, summary) = try streamed(input, chunk: size)
+            #expect(ids.count == 1, "chunks of \(size)")
+            #expect(summary.warnings.contains { $0.hasPrefix("lines 2–3: excerpt text is over") }, "\(summary.warnings)")
+        }
+        #expect(try parser.parse(input).excerpts.map(\.text) == ["Short text."])
+    }
+
     @Test func textWithoutCitationAndCitationWithoutTextAreReported() throws {
         let input = """
             Title
