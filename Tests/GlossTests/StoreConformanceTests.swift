@@ -97,6 +97,34 @@ import Testing
         #expect(try await store.fieldValue(userID: u.id, field: tagField)?.value == "false")
     }
 
+    /// One push that edits a field several times, out of stamp order, and repeats a change: the
+    /// stores that batch a push (PostgreSQL) must merge in push order like the others.
+    @Test(arguments: Kind.allCases)
+    func onePushMergesRepeatedEditsInOrder(kind: Kind) async throws {
+        guard let store = try await Self.makeStore(kind) else { return }
+        let u = try await store.createUser(name: "u", now: 0)
+        let field = FieldKey.noteBody(noteId: "n1").description
+        let second = Change.noteBody(Self.note(), body: "second", stamp: Self.stamp(20, "b"), base: Self.stamp(10))
+        let changes: [Change] = [
+            .excerpt(Self.excerpt),
+            .noteBody(Self.note(), body: "first", stamp: Self.stamp(10), base: nil),
+            second,
+            .noteBody(Self.note(), body: "stale", stamp: Self.stamp(15, "c"), base: nil),
+            second,
+            .tag(excerptId: Self.excerpt.id, name: "t", present: true, stamp: Self.stamp(21), base: nil),
+        ]
+        let r = try await store.push(userID: u.id, changes: changes)
+        #expect(r.accepted == 5 && r.duplicates == 1 && r.conflicts == 1, "\(r)")
+        #expect(r.acknowledged == changes.map(\.id))
+        #expect(r.logged.count == 5 && r.logged == r.logged.sorted())
+        let log = try await store.pull(userID: u.id, after: 0, limit: 100)
+        #expect(log.map(\.seq) == r.logged)
+        #expect(try log.map { try JSONDecoder().decode(Change.self, from: Data($0.json.utf8)) } == [changes[0], changes[1], changes[2], changes[3], changes[5]])
+        #expect(try await store.fieldValue(userID: u.id, field: field) == FieldValue(value: "second", stamp: Self.stamp(20, "b")))
+        #expect(try await store.superseded(userID: u.id, field: field).map(\.value) == ["first", "stale"])
+        #expect(try await store.fieldValue(userID: u.id, field: changes[5].field!.description)?.value == "true")
+    }
+
     @Test(arguments: Kind.allCases)
     func usersNeverSeeEachOthersChanges(kind: Kind) async throws {
         guard let store = try await Self.makeStore(kind) else { return }

@@ -126,10 +126,6 @@ public final class PostgresStore: SyncStore {
     // MARK: sync
 
     public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
-        let encoded: [(Delivery, String?)] = deliveries.map { d in
-            if case .change(let c) = d.item { return (d, ChangeWriter.json(c)) }
-            return (d, nil)
-        }
         let recipients = Set(deliveries.map(\.recipient)).sorted()
         return try await client.withTransaction(logger: logger) { conn in
             for user in recipients {
@@ -137,9 +133,16 @@ public final class PostgresStore: SyncStore {
                 try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: self.logger)
             }
             var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
-            for (d, json) in encoded {
+            // Runs of changes are stored a run at a time; a copied excerpt may come from a change
+            // earlier in the same push, so the run before it is stored first.
+            var run: [(Delivery, Change)] = []
+            for d in deliveries {
                 switch d.item {
+                case .change(let change):
+                    run.append((d, change))
                 case .copyExcerpt(let excerpt, let source):
+                    try await self.log(run, pusherID: pusherID, into: &result, on: conn)
+                    run.removeAll()
                     let id = "e:" + excerpt
                     try await conn.query(
                         """
@@ -148,56 +151,128 @@ public final class PostgresStore: SyncStore {
                         WHERE user_id = \(source) AND change_id = \(id)
                         ON CONFLICT (user_id, change_id) DO NOTHING
                         """, logger: self.logger)
-                case .change(let change):
-                    let mine = d.recipient == pusherID
-                    if mine { result.acknowledged.append(change.id) }
-                    let key = change.field?.description
-                    let kind = SQLiteStore.kind(change), changeID = change.id, excerptID = change.excerptId
-                    let collection = ChangeJSON.noteCollection(change)
-                    var inserted: Int64?
-                    for try await seq in try await conn.query(
-                        """
-                        INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
-                        VALUES (\(d.recipient), \(changeID), \(kind), \(excerptID), \(key), \(collection), \(d.via), \(json!))
-                        ON CONFLICT (user_id, change_id) DO NOTHING RETURNING seq
-                        """, logger: self.logger
-                    ).decode(Int64.self) { inserted = seq }
-                    guard let seq = inserted else {
-                        if mine { result.duplicates += 1 }
-                        continue
-                    }
-                    if mine {
-                        result.accepted += 1
-                        result.logged.append(seq)
-                    }
-                    guard let key else { continue }
-                    var current: FieldValue?
-                    for try await (value, stamp) in try await conn.query(
-                        "SELECT value, stamp FROM field_state WHERE user_id = \(d.recipient) AND field = \(key)", logger: self.logger
-                    ).decode((String, String).self) {
-                        current = Stamp(stamp).map { FieldValue(value: value, stamp: $0) }
-                    }
-                    guard let plan = FieldMergePlan.plan(current: current, change: change) else { continue }
-                    if let (loser, winner) = plan.superseded {
-                        let s = loser.stamp.description, w = winner.description
-                        try await conn.query(
-                            """
-                            INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (\(d.recipient), \(key), \(s), \(loser.value), \(w))
-                            ON CONFLICT DO NOTHING
-                            """, logger: self.logger)
-                    }
-                    if let v = plan.newValue {
-                        let s = v.stamp.description
-                        try await conn.query(
-                            """
-                            INSERT INTO field_state(user_id, field, value, stamp) VALUES (\(d.recipient), \(key), \(v.value), \(s))
-                            ON CONFLICT (user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
-                            """, logger: self.logger)
-                    }
-                    if plan.conflict && mine { result.conflicts += 1 }
                 }
             }
+            try await self.log(run, pusherID: pusherID, into: &result, on: conn)
             return result
+        }
+    }
+
+    /// Logs a run of changes and merges their fields in five statements, whatever the run's length:
+    /// one INSERT of every log row (arrays unnested in order, so sequence numbers follow the run),
+    /// one SELECT of the fields' current values, the merges in memory, in order, then one INSERT
+    /// of superseded values and one upsert of each field's final value. Arrays cannot carry NULL
+    /// here, so absent text travels as '' (never a valid field, collection or via).
+    private func log(_ run: [(Delivery, Change)], pusherID: String, into result: inout PushResult, on conn: PostgresConnection) async throws {
+        guard !run.isEmpty else { return }
+        var users: [String] = [], ids: [String] = [], kinds: [String] = [], excerpts: [String] = []
+        var fields: [String] = [], collections: [String] = [], vias: [String] = [], payloads: [String] = []
+        for (d, c) in run {
+            users.append(d.recipient)
+            ids.append(c.id)
+            kinds.append(SQLiteStore.kind(c))
+            excerpts.append(c.excerptId)
+            fields.append(c.field?.description ?? "")
+            collections.append(ChangeJSON.noteCollection(c) ?? "")
+            vias.append(d.via ?? "")
+            payloads.append(ChangeWriter.json(c))
+        }
+        var inserted: [UserKey: Int64] = [:]
+        for try await (seq, user, id) in try await conn.query(
+            """
+            INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
+            SELECT u, c, k, e, NULLIF(f, ''), NULLIF(col, ''), NULLIF(v, ''), p
+            FROM UNNEST(\(users)::text[], \(ids)::text[], \(kinds)::text[], \(excerpts)::text[], \(fields)::text[],
+                        \(collections)::text[], \(vias)::text[], \(payloads)::text[]) WITH ORDINALITY AS t(u, c, k, e, f, col, v, p, n)
+            ORDER BY n
+            ON CONFLICT (user_id, change_id) DO NOTHING
+            RETURNING seq, user_id, change_id
+            """, logger: logger
+        ).decode((Int64, String, String).self) { inserted[UserKey(user, id)] = seq }
+
+        // which rows are new (a change repeated within the run is new once), and their fields
+        var merges: [(index: Int, key: String)] = []
+        var wanted = Set<UserKey>()
+        for (i, (d, c)) in run.enumerated() {
+            let mine = d.recipient == pusherID
+            if mine { result.acknowledged.append(c.id) }
+            guard let seq = inserted.removeValue(forKey: UserKey(d.recipient, c.id)) else {
+                if mine { result.duplicates += 1 }
+                continue
+            }
+            if mine {
+                result.accepted += 1
+                result.logged.append(seq)
+            }
+            if !fields[i].isEmpty {
+                merges.append((i, fields[i]))
+                wanted.insert(UserKey(d.recipient, fields[i]))
+            }
+        }
+        guard !merges.isEmpty else { return }
+
+        var current: [UserKey: FieldValue] = [:]
+        let wantedUsers = wanted.map(\.user), wantedFields = wanted.map(\.key)
+        for try await (user, field, value, stamp) in try await conn.query(
+            """
+            SELECT s.user_id, s.field, s.value, s.stamp FROM field_state s
+            JOIN UNNEST(\(wantedUsers)::text[], \(wantedFields)::text[]) AS w(u, f) ON s.user_id = w.u AND s.field = w.f
+            """, logger: logger
+        ).decode((String, String, String, String).self) {
+            if let s = Stamp(stamp) { current[UserKey(user, field)] = FieldValue(value: value, stamp: s) }
+        }
+
+        var lost: (users: [String], fields: [String], stamps: [String], values: [String], by: [String]) = ([], [], [], [], [])
+        var changed = Set<UserKey>()
+        for (i, field) in merges {
+            let (d, change) = run[i]
+            let key = UserKey(d.recipient, field)
+            guard let plan = FieldMergePlan.plan(current: current[key], change: change) else { continue }
+            if let (loser, winner) = plan.superseded {
+                lost.users.append(d.recipient)
+                lost.fields.append(field)
+                lost.stamps.append(loser.stamp.description)
+                lost.values.append(loser.value)
+                lost.by.append(winner.description)
+            }
+            if let v = plan.newValue {
+                current[key] = v
+                changed.insert(key)
+            }
+            if plan.conflict && d.recipient == pusherID { result.conflicts += 1 }
+        }
+        if !lost.users.isEmpty {
+            try await conn.query(
+                """
+                INSERT INTO superseded(user_id, field, stamp, value, superseded_by)
+                SELECT * FROM UNNEST(\(lost.users)::text[], \(lost.fields)::text[], \(lost.stamps)::text[], \(lost.values)::text[], \(lost.by)::text[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        guard !changed.isEmpty else { return }
+        var newUsers: [String] = [], newFields: [String] = [], newValues: [String] = [], newStamps: [String] = []
+        for key in changed {
+            let v = current[key]!
+            newUsers.append(key.user)
+            newFields.append(key.key)
+            newValues.append(v.value)
+            newStamps.append(v.stamp.description)
+        }
+        try await conn.query(
+            """
+            INSERT INTO field_state(user_id, field, value, stamp)
+            SELECT * FROM UNNEST(\(newUsers)::text[], \(newFields)::text[], \(newValues)::text[], \(newStamps)::text[])
+            ON CONFLICT (user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
+            """, logger: logger)
+    }
+
+    /// A change id or a field key within one user's log.
+    private struct UserKey: Hashable {
+        var user: String
+        var key: String
+        init(_ user: String, _ key: String) {
+            self.user = user
+            self.key = key
         }
     }
 
