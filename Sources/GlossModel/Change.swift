@@ -49,11 +49,36 @@ public enum Change: Sendable, Hashable {
 
     /// A stable id: the same change always has the same id, so repeated pushes are harmless.
     public var id: String {
+        // built as bytes in one buffer: String concatenation made ids 10 % of a daemon's push
+        var out = [UInt8]()
+        out.reserveCapacity(112)
+        writeID(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the id's bytes to `out`.
+    public func writeID(into out: inout [UInt8]) {
         switch self {
-        case .excerpt(let e): "e:" + e.id
-        case .noteBody(let n, _, let s, _): "nb:" + n.id + "@" + s.description
-        case .noteDeleted(let n, _, let s, _): "nd:" + n.id + "@" + s.description
-        case .tag(let e, let name, _, let s, _): "t:" + e + ":" + name + "@" + s.description
+        case .excerpt(let e):
+            out.append(contentsOf: "e:".utf8)
+            out.append(contentsOf: e.id.utf8)
+        case .noteBody(let n, _, let s, _):
+            out.append(contentsOf: "nb:".utf8)
+            out.append(contentsOf: n.id.utf8)
+            out.append(UInt8(ascii: "@"))
+            s.write(into: &out)
+        case .noteDeleted(let n, _, let s, _):
+            out.append(contentsOf: "nd:".utf8)
+            out.append(contentsOf: n.id.utf8)
+            out.append(UInt8(ascii: "@"))
+            s.write(into: &out)
+        case .tag(let e, let name, _, let s, _):
+            out.append(contentsOf: "t:".utf8)
+            out.append(contentsOf: e.utf8)
+            out.append(UInt8(ascii: ":"))
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: "@"))
+            s.write(into: &out)
         }
     }
 

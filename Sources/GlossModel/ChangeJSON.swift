@@ -13,12 +13,12 @@ public enum ChangeWriter {
     public static func pushBody(_ changes: [Change]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(changes.count * 300)
-        out += Array("{\"changes\":[".utf8)
+        out.append(contentsOf: "{\"changes\":[".utf8)
         for (i, c) in changes.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             write(c, into: &out)
         }
-        out += Array("]}".utf8)
+        out.append(contentsOf: "]}".utf8)
         return out
     }
 
@@ -27,7 +27,7 @@ public enum ChangeWriter {
     public static func pushResponse(_ r: PushResponse) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(r.acknowledged.count * 40 + 100)
-        out += Array("{\"acknowledged\":".utf8)
+        out.append(contentsOf: "{\"acknowledged\":".utf8)
         strings(r.acknowledged, &out)
         out += Array(",\"conflicts\":\(r.conflicts),\"serverStamp\":".utf8)
         string(r.serverStamp.description, &out)
@@ -44,66 +44,88 @@ public enum ChangeWriter {
     }
 
     public static func write(_ change: Change, into out: inout [UInt8]) {
-        out += Array("{\"id\":".utf8)
-        string(change.id, &out)
+        // one scratch buffer for the id and the stamps, written without making Strings
+        var scratch = [UInt8]()
+        scratch.reserveCapacity(112)
+        change.writeID(into: &scratch)
+        out.append(contentsOf: "{\"id\":".utf8)
+        quoted(scratch, &out)
         switch change {
         case .excerpt(let e):
-            key("kind", &out)
-            string("excerpt", &out)
-            key("excerpt", &out)
+            out.append(contentsOf: ",\"kind\":\"excerpt\",\"excerpt\":".utf8)
             excerpt(e, &out)
         case .noteBody(let h, let body, let s, let b):
-            key("kind", &out)
-            string("noteBody", &out)
-            key("note", &out)
+            out.append(contentsOf: ",\"kind\":\"noteBody\",\"note\":".utf8)
             note(h, &out)
             key("body", &out)
             string(body, &out)
-            stamps(s, b, &out)
+            stamps(s, b, &scratch, &out)
         case .noteDeleted(let h, let deleted, let s, let b):
-            key("kind", &out)
-            string("noteDeleted", &out)
-            key("note", &out)
+            out.append(contentsOf: ",\"kind\":\"noteDeleted\",\"note\":".utf8)
             note(h, &out)
-            key("deleted", &out)
-            out += Array((deleted ? "true" : "false").utf8)
-            stamps(s, b, &out)
+            out.append(contentsOf: (deleted ? ",\"deleted\":true" : ",\"deleted\":false").utf8)
+            stamps(s, b, &scratch, &out)
         case .tag(let e, let name, let present, let s, let b):
-            key("kind", &out)
-            string("tag", &out)
+            out.append(contentsOf: ",\"kind\":\"tag\"".utf8)
             key("excerptId", &out)
             string(e, &out)
             key("tag", &out)
             string(name, &out)
-            key("present", &out)
-            out += Array((present ? "true" : "false").utf8)
-            stamps(s, b, &out)
+            out.append(contentsOf: (present ? ",\"present\":true" : ",\"present\":false").utf8)
+            stamps(s, b, &scratch, &out)
         }
         out.append(UInt8(ascii: "}"))
     }
 
-    static func key(_ k: String, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: ","))
-        string(k, &out)
-        out.append(UInt8(ascii: ":"))
+    /// `,"k":` for a key that needs no escaping.
+    static func key(_ k: StaticString, _ out: inout [UInt8]) {
+        out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: "\"")])
+        k.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
-    static func stamps(_ s: Stamp, _ b: Stamp?, _ out: inout [UInt8]) {
+    static func stamps(_ s: Stamp, _ b: Stamp?, _ scratch: inout [UInt8], _ out: inout [UInt8]) {
         key("stamp", &out)
-        string(s.description, &out)
+        scratch.removeAll(keepingCapacity: true)
+        s.write(into: &scratch)
+        quoted(scratch, &out)
         if let b {
             key("base", &out)
-            string(b.description, &out)
+            scratch.removeAll(keepingCapacity: true)
+            b.write(into: &scratch)
+            quoted(scratch, &out)
+        }
+    }
+
+    static func integer(_ v: Int64, _ out: inout [UInt8]) {
+        if v < 0 {
+            out.append(UInt8(ascii: "-"))
+            if v == .min {
+                out.append(contentsOf: "9223372036854775808".utf8)
+                return
+            }
+        }
+        var m = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - n] = 0x30 + UInt8(m % 10)
+                m /= 10
+                n += 1
+            } while m > 0
+            out.append(contentsOf: d[(20 - n)...])
         }
     }
 
     static func note(_ h: NoteHeader, _ out: inout [UInt8]) {
-        out += Array("{\"id\":".utf8)
+        out.append(contentsOf: "{\"id\":".utf8)
         string(h.id, &out)
         key("excerptId", &out)
         string(h.excerptId, &out)
         key("createdAt", &out)
-        out += Array(String(h.createdAt).utf8)
+        integer(h.createdAt, &out)
         if let c = h.collection {
             key("collection", &out)
             string(c, &out)
@@ -112,7 +134,7 @@ public enum ChangeWriter {
     }
 
     static func excerpt(_ e: Excerpt, _ out: inout [UInt8]) {
-        out += Array("{\"id\":".utf8)
+        out.append(contentsOf: "{\"id\":".utf8)
         string(e.id, &out)
         key("text", &out)
         string(e.text, &out)
@@ -120,7 +142,7 @@ public enum ChangeWriter {
         string(e.compilation, &out)
         key("citation", &out)
         let c = e.citation
-        out += Array("{\"raw\":".utf8)
+        out.append(contentsOf: "{\"raw\":".utf8)
         string(c.raw, &out)
         key("authors", &out)
         strings(c.authors, &out)
@@ -131,12 +153,12 @@ public enum ChangeWriter {
         key("publisher", &out)
         string(c.publisher, &out)
         key("year", &out)
-        out += Array((c.year.map(String.init) ?? "null").utf8)
+        if let year = c.year { integer(Int64(year), &out) } else { out.append(contentsOf: "null".utf8) }
         key("pages", &out)
         string(c.pages, &out)
         key("remarks", &out)
         strings(c.remarks, &out)
-        out += Array("}}".utf8)
+        out.append(contentsOf: "}}".utf8)
     }
 
     static func strings(_ values: [String], _ out: inout [UInt8]) {
@@ -151,27 +173,33 @@ public enum ChangeWriter {
     /// A JSON string literal: quotes, backslashes and control characters escaped; everything else
     /// (UTF-8 included) as is.
     public static func string(_ s: String, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var s = s
-        s.withUTF8 { buf in
-            // copy runs of bytes that need no escaping in one go
-            var run = 0
-            for (i, b) in buf.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
-                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i])) }
-                run = i + 1
-                out.append(0x5C)
-                switch b {
-                case 0x22, 0x5C: out.append(b)
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    let hex = UInt8(ascii: "a") &- 10
-                    out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 &+ (b >> 4), (b & 0xF) < 10 ? 0x30 &+ (b & 0xF) : hex &+ (b & 0xF)])
-                }
+        s.withUTF8 { quoted($0, &out) }
+    }
+
+    static func quoted(_ bytes: [UInt8], _ out: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { quoted($0, &out) }
+    }
+
+    static func quoted(_ buf: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // copy runs of bytes that need no escaping in one go
+        var run = 0
+        for (i, b) in buf.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+            if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i])) }
+            run = i + 1
+            out.append(0x5C)
+            switch b {
+            case 0x22, 0x5C: out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                let hex = UInt8(ascii: "a") &- 10
+                out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 &+ (b >> 4), (b & 0xF) < 10 ? 0x30 &+ (b & 0xF) : hex &+ (b & 0xF)])
             }
-            if run < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run...])) }
         }
+        if run < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run...])) }
         out.append(UInt8(ascii: "\""))
     }
 }

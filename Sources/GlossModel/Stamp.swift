@@ -22,19 +22,31 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// so stores can compare and index stamps as plain text.
     public var description: String {
         // written byte by byte: stamps are formatted for every change a daemon stores
-        let node = node.utf8
-        return String(unsafeUninitializedCapacity: 16 + 1 + 8 + 1 + node.count) { buf in
-            var i = Stamp.writeHex(UInt64(bitPattern: wall), width: 12, into: buf, at: 0)
-            buf[i] = UInt8(ascii: ".")
-            i = Stamp.writeHex(UInt64(counter), width: 8, into: buf, at: i + 1)
-            buf[i] = UInt8(ascii: ".")
+        String(unsafeUninitializedCapacity: maxTextLength) { format(into: $0) }
+    }
+
+    /// Appends the text form to `out`, without making a String.
+    public func write(into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: maxTextLength))
+        let end = out.withUnsafeMutableBufferPointer { format(into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
+        out.removeLast(maxTextLength - end)
+    }
+
+    private var maxTextLength: Int { 16 + 1 + 8 + 1 + node.utf8.count }
+
+    /// Writes the text form at the start of `buf` (at least `maxTextLength` long); returns its length.
+    private func format(into buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var i = Stamp.writeHex(UInt64(bitPattern: wall), width: 12, into: buf, at: 0)
+        buf[i] = UInt8(ascii: ".")
+        i = Stamp.writeHex(UInt64(counter), width: 8, into: buf, at: i + 1)
+        buf[i] = UInt8(ascii: ".")
+        i += 1
+        for b in node.utf8 {
+            buf[i] = b
             i += 1
-            for b in node {
-                buf[i] = b
-                i += 1
-            }
-            return i
         }
+        return i
     }
 
     /// Writes `value` in lowercase hex, zero-padded to `width` digits; returns the next index.

@@ -34,6 +34,30 @@ import Testing
         #expect(try ChangeReader.pushRequest(Array(padded.utf8)).changes == [changes[0]])
     }
 
+    /// Ids and numbers are written as bytes, not through String: they must come out as the
+    /// plain string forms would.
+    @Test func idsAndNumbersMatchTheirStringForms() throws {
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<300 {
+            let c = Self.randomChange(&rng)
+            let expected: String
+            switch c {
+            case .excerpt(let e): expected = "e:" + e.id
+            case .noteBody(let n, _, let s, _): expected = "nb:" + n.id + "@" + s.description
+            case .noteDeleted(let n, _, let s, _): expected = "nd:" + n.id + "@" + s.description
+            case .tag(let e, let name, _, let s, _): expected = "t:" + e + ":" + name + "@" + s.description
+            }
+            #expect(c.id == expected)
+            let object = try JSONSerialization.jsonObject(with: Data(ChangeWriter.json(c).utf8)) as? [String: Any]
+            #expect(object?["id"] as? String == expected)
+        }
+        for createdAt in [Int64.min, -1, 0, 7, 10, 1_764_000_000_123, Int64.max] {
+            let c = Change.noteDeleted(NoteHeader(id: "n", excerptId: "e", createdAt: createdAt), deleted: true, stamp: Stamp(wall: 1, counter: 0, node: "a"), base: nil)
+            #expect(ChangeWriter.json(c).contains("\"createdAt\":\(createdAt)}"))
+            #expect(try JSONDecoder().decode(Change.self, from: Data(ChangeWriter.json(c).utf8)) == c)
+        }
+    }
+
     @Test func pullPagesRoundTrip() throws {
         var rng = SeededRandom(seed: 7)
         let page = PullResponse(

@@ -132,10 +132,11 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                         try copy.run(.text(d.recipient), via, .text(source), .text("e:" + excerpt))
                     case .change(let change):
                         let mine = d.recipient == pusherID
-                        if mine { result.acknowledged.append(change.id) }
+                        let id = change.id
+                        if mine { result.acknowledged.append(id) }
                         let key = change.field?.description
                         try insert.run(
-                            .text(d.recipient), .text(change.id), .text(SQLiteStore.kind(change)), .text(change.excerptId),
+                            .text(d.recipient), .text(id), .text(SQLiteStore.kind(change)), .text(change.excerptId),
                             key.map { .text($0) } ?? .null, ChangeJSON.noteCollection(change).map { .text($0) } ?? .null, via, .text(json!))
                         if db.changes == 0 {
                             if mine { result.duplicates += 1 }

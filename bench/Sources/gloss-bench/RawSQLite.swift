@@ -12,8 +12,35 @@ enum RawSQLite {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    static func run(corpus path: String, annotations: Int) throws {
+    /// Every measure of the runs, for their medians.
+    struct Measures {
+        var values: [String: [Double]] = [:]
+        var units: [String: String] = [:]
+        var order: [String] = []
+
+        mutating func record(_ key: String, _ value: Double, _ unit: String) {
+            if values[key] == nil { order.append(key) }
+            values[key, default: []].append(value)
+            units[key] = unit
+        }
+    }
+
+    /// Runs the whole sequence `runs` times on new databases and records each measure's median.
+    static func run(corpus path: String, annotations: Int, runs: Int = 3) throws {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        var m = Measures()
+        for r in 0..<runs {
+            print("raw SQLite, run \(r + 1) of \(runs):")
+            try once(bytes: bytes, annotations: annotations, into: &m)
+        }
+        for key in m.order {
+            let values = m.values[key]!
+            Results.record(key, SyncBench.median(values), m.units[key]!)
+            print("\(key): median \(String(format: "%.1f", SyncBench.median(values))) \(m.units[key]!) of " + values.map { String(format: "%.1f", $0) }.joined(separator: ", "))
+        }
+    }
+
+    static func once(bytes: [UInt8], annotations: Int, into m: inout Measures) throws {
         var parsed: ParsedCorpus!
         let parse = try seconds { parsed = try CompilationParser().parse(bytes) }
         let n = parsed.excerpts.count
@@ -38,9 +65,9 @@ enum RawSQLite {
         let fts = try seconds { try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')") }
         print(String(format: "raw SQLite: %d excerpt rows in one transaction %.2f s (%.0f rows/s); FTS5 rebuild %.2f s; together %.0f excerpts/s",
                      n, rows, Double(n) / rows, fts, Double(n) / (rows + fts)))
-        Results.record("raw.parse", Double(n) / parse, "excerpts/s")
-        Results.record("raw.excerpt_rows", Double(n) / rows, "rows/s")
-        Results.record("raw.import", Double(n) / (rows + fts), "excerpts/s")
+        m.record("raw.parse", Double(n) / parse, "excerpts/s")
+        m.record("raw.excerpt_rows", Double(n) / rows, "rows/s")
+        m.record("raw.import", Double(n) / (rows + fts), "excerpts/s")
         // the daemon's log rows for the same changes, as JSON
         let changes = parsed.excerpts.prefix(n).map { ChangeWriter.json(.excerpt($0)) }
         let log = try seconds {
@@ -50,7 +77,7 @@ enum RawSQLite {
             }
         }
         print(String(format: "raw SQLite: %d change-log rows (excerpt JSON) in one transaction %.2f s (%.0f rows/s)", n, log, Double(n) / log))
-        Results.record("raw.log_excerpts", Double(n) / log, "rows/s")
+        m.record("raw.log_excerpts", Double(n) / log, "rows/s")
 
         // the same number of annotations as the sync benchmark (half notes, half tags), as the
         // daemon stores them: a log row and the field's current value each
@@ -90,7 +117,7 @@ enum RawSQLite {
         }
         print(String(format: "raw SQLite: %d annotations as the daemon stores them (log row + field value) %.2f s (%.0f changes/s)",
                      all.count, serverRows, Double(all.count) / serverRows))
-        Results.record("raw.server_annotations", Double(all.count) / serverRows, "changes/s")
+        m.record("raw.server_annotations", Double(all.count) / serverRows, "changes/s")
         let replicaRows = try seconds {
             try db.transaction {
                 let note = try db.prepare("INSERT INTO note(id, excerpt_id, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?)")
@@ -108,7 +135,7 @@ enum RawSQLite {
         }
         print(String(format: "raw SQLite: the same annotations as a replica stores them (note rows + full-text index, tag rows) %.2f s (%.0f changes/s)",
                      replicaRows, Double(all.count) / replicaRows))
-        Results.record("raw.replica_annotations", Double(all.count) / replicaRows, "changes/s")
+        m.record("raw.replica_annotations", Double(all.count) / replicaRows, "changes/s")
         var pulledRows = 0
         let readLog = try seconds {
             pulledRows = try db.query("SELECT seq, payload FROM change_log WHERE user_id = 'u' ORDER BY seq") { $0.text(1).utf8.count }.count
@@ -117,7 +144,7 @@ enum RawSQLite {
         // the least a bootstrap of the same rows costs: read the log, store excerpts + index, store annotations
         let bootstrap = readLog + rows + fts + replicaRows
         print(String(format: "raw SQLite: bootstrap floor (read the log, store and index the excerpts, store the annotations) %.2f s", bootstrap))
-        Results.record("raw.bootstrap", bootstrap, "s")
+        m.record("raw.bootstrap", bootstrap, "s")
         let read = try seconds {
             for _ in 0..<100 { _ = try db.query("SELECT id, text FROM excerpt ORDER BY seq LIMIT 10") { $0.text(0) } }
         }
@@ -128,6 +155,6 @@ enum RawSQLite {
             }
         }
         print(String(format: "raw SQLite: FTS5 'trial army' ranked, first 20, warm, %.2f ms per query", search * 1000 / 20))
-        Results.record("raw.search", search * 1000 / 20, "ms")
+        m.record("raw.search", search * 1000 / 20, "ms")
     }
 }

@@ -23,8 +23,11 @@ enum Report {
 
             Ratios: **raw ÷ Gloss** is how many times slower Gloss is than raw SQLite doing the same
             storage work (target ≤ 3); **Gloss ÷ Kinto** is how many times faster Gloss is than Kinto
-            26.5 on the same number of records (target ≥ 100). Times are medians where several runs
-            are shown. The machine is shared and noisy; all figures below come from the same run.
+            26.5 on the same number of records (target ≥ 100). Medians: `gloss import` of 5 runs, CLI
+            commands of 30, SQLite-daemon pushes and bootstraps of 3 (each push into a new daemon from
+            the same replica snapshot), every raw SQLite step of 3 (new databases); the 1M import,
+            the concurrent run, PostgreSQL and Kinto are single runs. The machine is shared and
+            noisy; all figures below come from the same run.
 
 
             """
@@ -80,6 +83,7 @@ enum Report {
             | push of 100k notes and tags from one replica | \(rate(n("sqlite.push_annotations"))) | ≥ 50k/s | \(verdict(n("sqlite.push_annotations").map { $0 >= 50_000 })) | \(rate(n("raw.server_annotations"))) | \(ratio(n("raw.server_annotations"), n("sqlite.push_annotations"))) |\(kinto(n("sqlite.push_annotations"), "push"))
             | push of 100k excerpts from one replica | \(rate(n("sqlite.push_excerpts"))) | | | \(rate(n("raw.log_excerpts"))) | \(ratio(n("raw.log_excerpts"), n("sqlite.push_excerpts"))) |\(noKinto)
             | bootstrap of 100k excerpts + 100k annotations into an empty replica | \(secs(n("sqlite.bootstrap"))) = \(rate(n("sqlite.bootstrap_rate"))) | ≤ 2 s | \(verdict(n("sqlite.bootstrap").map { $0 <= 2 })) | \(secs(n("raw.bootstrap"))) | \(ratio(n("sqlite.bootstrap"), n("raw.bootstrap"))) |\(kinto(n("sqlite.bootstrap_rate"), "pull"))
+            | the same bootstrap by a `gloss sync` process: time, peak RSS (pages are applied as they come) | \(secs(n("sqlite.client_bootstrap"))), \(mb(n("sqlite.client_rss_bootstrap"))) | memory flat | | | |\(noKinto)
             | incremental sync of 1 change, writer (push + pull), p50 / p99 of 200 | \(ms(n("sqlite.incremental_writer_p50"))) / \(ms(n("sqlite.incremental_writer_p99"))) | p50 ≤ 15 ms | \(verdict(n("sqlite.incremental_writer_p50").map { $0 <= 15 })) | | |\(noKinto)
             | incremental sync of 1 change, reader (pull), p50 / p99 | \(ms(n("sqlite.incremental_reader_p50"))) / \(ms(n("sqlite.incremental_reader_p99"))) | | | | |\(noKinto)
             | \(Int(n("concurrent.clients") ?? 0)) clients at once (4 users × 5 devices), each pushing \(Int(n("concurrent.changes") ?? 0)) changes and pulling its 4 siblings': pushed | \(rate(n("concurrent.throughput"))) (and \(rate(n("concurrent.pulled"))) pulled) | | | | |\(kinto(n("concurrent.throughput"), "push"))
@@ -112,6 +116,7 @@ enum Report {
                 | incremental, writer p50 / p99 | \(ms(n("pg1.incremental_writer_p50"))) / \(ms(n("pg1.incremental_writer_p99"))) | \(ms(n("pg2.incremental_writer_p50"))) / \(ms(n("pg2.incremental_writer_p99"))) |
                 | incremental, reader p50 / p99 | \(ms(n("pg1.incremental_reader_p50"))) / \(ms(n("pg1.incremental_reader_p99"))) | \(ms(n("pg2.incremental_reader_p50"))) / \(ms(n("pg2.incremental_reader_p99"))) |
                 | glossd RSS idle / after push | \(mb(n("pg1.rss_idle"))) / \(mb(n("pg1.rss_push"))) | \(mb(n("pg2.rss_idle"))) / \(mb(n("pg2.rss_push"))) |
+                | bootstrap by a `gloss sync` process: peak RSS | \(mb(n("pg1.client_rss_bootstrap"))) | \(mb(n("pg2.client_rss_bootstrap"))) |
 
 
                 """

@@ -53,6 +53,16 @@ enum SyncBench {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// "3 runs: 1.02 1.10 0.98 s" for the log.
+    static func times(_ xs: [Double]) -> String {
+        "\(xs.count) run(s): " + xs.map { String(format: "%.2f", $0) }.joined(separator: " ") + " s"
+    }
+
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
@@ -64,13 +74,92 @@ enum SyncBench {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
+    /// The same bootstrap by a `gloss sync` process (the gloss binary beside glossd), for its peak
+    /// memory: pages are applied as they arrive, so it should not grow with the size of the sync.
+    static func clientBootstrapMemory(glossd: String, home: String, url: String, token: String, key: String) {
+        let gloss = URL(fileURLWithPath: glossd).deletingLastPathComponent().appendingPathComponent("gloss").path
+        guard FileManager.default.isExecutableFile(atPath: gloss) else { return }
+        guard spawn("\(gloss) remote set \(url) --token \(token) --home \(home)") == 0 else { fail("gloss remote set failed") }
+        var status: Int32 = 0
+        var usage = rusage()
+        let start = DispatchTime.now().uptimeNanoseconds
+        wait4(launch("\(gloss) sync --home \(home)"), &status, 0, &usage)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard (status >> 8) & 0xFF == 0 else { fail("gloss sync failed") }
+        let mb = Double(usage.ru_maxrss) / 1024
+        print(String(format: "bootstrap by a gloss sync process: %.2f s, peak RSS %.0f MB", seconds, mb))
+        Results.record("\(key).client_bootstrap", seconds, "s")
+        Results.record("\(key).client_rss_bootstrap", mb, "MB")
+    }
+
     static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int, database: String?, daemons: Int, key: String) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-sync-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
+        // SQLite: each push is measured `runs` times, each into a new daemon from the same replica
+        // snapshot, and the median is reported (PostgreSQL: once, into the database given)
+        let runs = database == nil ? 3 : 1
+        var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
+        print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
+        print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+
+        var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
+        let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
+        let imported = dir + "/snapshot-imported", annotated = dir + "/snapshot-annotated"
+        _ = try Replica(home: imported).importExcerpts(corpus.excerpts)  // closed again at once
+        var excerptTimes: [Double] = [], annotationTimes: [Double] = []
+        var pending = 0
+        var a: Replica!
+        var clientA: SyncClient!
+        for run in 0..<runs {
+            if run > 0 {
+                daemon.process.terminate()
+                daemon.process.waitUntilExit()
+                let runDir = dir + "/run\(run)"
+                try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+                daemon = try startDaemon(glossd: glossd, dir: runDir, database: database)
+            }
+            let home = dir + "/a\(run)"
+            (a, clientA) = (nil, nil)
+            try FileManager.default.copyItem(atPath: imported, toPath: home)
+            a = try Replica(home: home)
+            clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
+            excerptTimes.append(try await seconds { _ = try await clientA.sync() })
+            if run == 0 {
+                // annotations: half notes, half tags, written through the replica API
+                var rng = SplitMix(seed: 99)
+                let ids = corpus.excerpts.map(\.id)
+                for i in 0..<(annotations / 2) {
+                    _ = try a.addNote(excerptID: ids[Int(rng.next() % UInt64(ids.count))], body: "Bench note \(i): compare the testimony with the archive record.")
+                }
+                var tagged = 0
+                while tagged < annotations - annotations / 2 {
+                    let e = ids[Int(rng.next() % UInt64(ids.count))]
+                    tagged += try a.setTags(excerptID: e, tags: ["t\(rng.next() % 50)"], present: true).count
+                }
+                pending = try a.status().pending
+            }
+            // every run pushes the same annotated replica; its excerpts are in this daemon already,
+            // with the same sequence numbers (a new daemon logs the same pushes in the same order)
+            (a, clientA) = (nil, nil)
+            if run == 0 { try FileManager.default.copyItem(atPath: home, toPath: annotated) }
+            try FileManager.default.removeItem(atPath: home)
+            try FileManager.default.copyItem(atPath: annotated, toPath: home)
+            a = try Replica(home: home)
+            clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
+            annotationTimes.append(try await seconds { _ = try await clientA.sync() })
+        }
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }
+        let excerptPush = median(excerptTimes), push = median(annotationTimes)
+        print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s), median of ", n, excerptPush, Double(n) / excerptPush) + times(excerptTimes))
+        Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
+        print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s), median of ", pending, push, Double(pending) / push) + times(annotationTimes))
+        Results.record("\(key).push_annotations", Double(pending) / push, "changes/s")
+        print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+
         // with --daemons 2, readers go through a second daemon on the same database
         var readerDaemon = daemon
         if daemons > 1 {
@@ -78,45 +167,23 @@ enum SyncBench {
             readerDaemon = Daemon(process: second.process, url: second.url, token: daemon.token, database: daemon.database)
         }
         defer { if daemons > 1 { readerDaemon.process.terminate(); readerDaemon.process.waitUntilExit() } }
-        print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
-        print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
 
-        var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
-        let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
-        let a = try Replica(home: dir + "/a")
-        _ = try a.importExcerpts(corpus.excerpts)
-        let clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
-        let excerptPush = try await seconds { _ = try await clientA.sync() }
-        print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s)", n, excerptPush, Double(n) / excerptPush))
-        Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
-
-        // annotations: half notes, half tags, written through the replica API in batches
-        var rng = SplitMix(seed: 99)
-        let ids = corpus.excerpts.map(\.id)
-        for i in 0..<(annotations / 2) {
-            _ = try a.addNote(excerptID: ids[Int(rng.next() % UInt64(ids.count))], body: "Bench note \(i): compare the testimony with the archive record.")
-        }
-        var tagged = 0
-        while tagged < annotations - annotations / 2 {
-            let e = ids[Int(rng.next() % UInt64(ids.count))]
-            tagged += try a.setTags(excerptID: e, tags: ["t\(rng.next() % 50)"], present: true).count
-        }
-        let pending = try a.status().pending
-        let push = try await seconds { _ = try await clientA.sync() }
-        print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s)", pending, push, Double(pending) / push))
-        Results.record("\(key).push_annotations", Double(pending) / push, "changes/s")
-        print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
-
-        let b = try Replica(home: dir + "/b")
-        let clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
+        var b: Replica!
+        var clientB: SyncClient!
         var pulled = 0
-        let bootstrap = try await seconds { pulled = try await clientB.sync().pulled }
-        print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s", n, annotations, pulled, bootstrap))
+        var bootstrapTimes: [Double] = []
+        for run in 0..<runs {
+            (b, clientB) = (nil, nil)
+            b = try Replica(home: dir + "/b\(run)")
+            clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
+            bootstrapTimes.append(try await seconds { pulled = try await clientB.sync().pulled })
+        }
+        let bootstrap = median(bootstrapTimes)
+        print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s, median of ", n, annotations, pulled, bootstrap) + times(bootstrapTimes))
         Results.record("\(key).bootstrap", bootstrap, "s")
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        clientBootstrapMemory(glossd: glossd, home: dir + "/c", url: readerDaemon.url, token: daemon.token, key: key)
 
         // incremental: one edit on A, then A syncs (push 1, pull its echo); B syncs (pull 1)
         let note = try a.notes().first!
