@@ -42,7 +42,8 @@ struct ImportCommand: ParsableCommand {
             guard exists, !isFolder.boolValue, let handle = FileHandle(forReadingAtPath: path) else {
                 throw CLIError("cannot read \(path): \(!exists ? "no such file" : isFolder.boolValue ? "it is a folder" : "permission denied")")
             }
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            var info = stat()
+            let size = fstat(handle.fileDescriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
             input = .handle(handle, size: size)
             name = path
         }
@@ -82,7 +83,7 @@ struct ImportCommand: ParsableCommand {
             try Output.json(summary)
         } else {
             for w in summary.warnings { Output.message("warning: \(w)") }
-            var line = "imported \(summary.imported) excerpt(s) from \(summary.sources) source(s); \(summary.duplicates) already present"
+            var line = "imported \(summary.imported) excerpt(s) from \(summary.sources) source(s); \(summary.duplicates) duplicate(s) skipped (already present or repeated in the file)"
             if let n = summary.notes, let t = summary.tags { line += "; \(n) note(s), \(t) tag(s) added" }
             Output.line(line)
         }
@@ -148,7 +149,8 @@ final class ProgressBar {
     }
 
     func update(_ done: Int) {
-        let percent = total == 0 ? 100 : done * 100 / total
+        // a file that grows while it is read would pass 100 %
+        let percent = total == 0 ? 100 : min(100, done * 100 / total)
         guard percent != lastPercent else { return }
         lastPercent = percent
         let width = 30

@@ -11,6 +11,7 @@ public enum InvalidUTF8Policy: Sendable {
 public enum CorpusError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidUTF8(offset: Int)
     case noExcerpts
+    case lineTooLong(line: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +19,8 @@ public enum CorpusError: Error, Sendable, Equatable, CustomStringConvertible {
             "invalid UTF-8 at byte offset \(offset); fix the file or import with --replace-invalid to substitute U+FFFD"
         case .noExcerpts:
             "no excerpts found: an excerpt is one or more lines of text closed by a citation line ending in 'p. N'"
+        case .lineTooLong(let line):
+            "line \(line) is longer than \(CompilationStream.maxLineBytes >> 20) MiB: a compilation is lines of text; is this the right file?"
         }
     }
 }
@@ -69,16 +72,17 @@ public struct CorpusSummary: Sendable {
 
 /// The compilation parser fed chunk by chunk (of any size, split anywhere): each excerpt is handed
 /// to `emit` as soon as its citation line is read, so memory holds one excerpt and the table of
-/// sources, not the file. A line longer than an excerpt may be is not kept whole: its excerpt is
-/// skipped with a warning, as any excerpt over the limit.
+/// sources, not the file. A line may be up to `maxLineBytes` long (far above any excerpt; longer
+/// is an error, wherever the chunks fall), so what is imported never depends on the chunking.
 ///
-/// Errors (invalid UTF-8 under `.fail`) are thrown when the bad line is reached, after earlier
-/// excerpts were emitted: a caller that must not keep half a file emits into a transaction.
+/// Errors (invalid UTF-8 under `.fail`, an over-long line) are thrown when the bad line is
+/// reached, after earlier excerpts were emitted: a caller that must not keep half a file emits
+/// into a transaction.
 public struct CompilationStream {
+    public static let maxLineBytes = 16 << 20
     private let invalidUTF8: InvalidUTF8Policy
     private var title: String?
     private var paragraphs: [String] = []
-    private var paragraphsOverLimit = false
     private var firstTextLine = 0
     private var lineNumber = 0
     private var sources: [String: ParsedSource] = [:]
@@ -91,7 +95,6 @@ public struct CompilationStream {
     /// An unfinished line carried over from the previous chunk, and where it started.
     private var partial: [UInt8] = []
     private var partialStart = 0
-    private var partialOverLimit = false
     /// The previous chunk ended in CR: an LF at the start of this one belongs to it.
     private var skipLF = false
     private var line: [UInt8] = []
@@ -112,13 +115,14 @@ public struct CompilationStream {
             var end = start
             while end < n, chunk[end] != 0x0A, chunk[end] != 0x0D { end += 1 }
             if end == n {
-                carry(UnsafeBufferPointer(rebasing: chunk[start..<n]), at: consumed + start)
+                try carry(UnsafeBufferPointer(rebasing: chunk[start..<n]), at: consumed + start)
                 break
             }
-            if partial.isEmpty && !partialOverLimit {
-                try take(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start, overLimit: false, emit: emit)
+            if partial.isEmpty {
+                guard end - start <= Self.maxLineBytes else { throw CorpusError.lineTooLong(line: lineNumber + 1) }
+                try take(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start, emit: emit)
             } else {
-                carry(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start)
+                try carry(UnsafeBufferPointer(rebasing: chunk[start..<end]), at: consumed + start)
                 try takePartial(emit: emit)
             }
             // past the line end; CRLF counts once, also when split between chunks
@@ -138,9 +142,9 @@ public struct CompilationStream {
 
     /// Ends the input: a last line without a line end is read, then the summary is returned.
     public mutating func finish(emit: (Excerpt) throws -> Void) throws -> CorpusSummary {
-        if !partial.isEmpty || partialOverLimit { try takePartial(emit: emit) }
-        if !paragraphs.isEmpty || paragraphsOverLimit {
-            warnings.append("line \(firstTextLine) to the end: text with no citation line after it was not imported (\(max(paragraphs.count, 1)) line(s))")
+        if !partial.isEmpty { try takePartial(emit: emit) }
+        if !paragraphs.isEmpty {
+            warnings.append("line \(firstTextLine) to the end: text with no citation line after it was not imported (\(paragraphs.count) line(s))")
         }
         if replaced > 0 {
             warnings.insert("replaced \(replaced) invalid UTF-8 sequence(s) with U+FFFD, the first at byte offset \(firstReplacedOffset)", at: 0)
@@ -149,34 +153,23 @@ public struct CompilationStream {
         return CorpusSummary(title: title ?? "", warnings: warnings, sourceCount: sources.count, excerptCount: excerptCount)
     }
 
-    /// Keeps part of an unfinished line, up to one byte more than any excerpt may hold.
-    private mutating func carry(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) {
-        if partial.isEmpty && !partialOverLimit { partialStart = offset }
-        guard !partialOverLimit else { return }
-        let room = Limits.maxExcerptTextBytes + 1 - partial.count
-        if bytes.count <= room {
-            partial.append(contentsOf: bytes)
-        } else {
-            // cut at a character boundary so the kept part stays valid UTF-8
-            var cut = room
-            while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
-            partial.append(contentsOf: bytes[0..<cut])
-            partialOverLimit = true
-        }
+    /// Keeps an unfinished line until its end arrives.
+    private mutating func carry(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) throws {
+        if partial.isEmpty { partialStart = offset }
+        guard partial.count + bytes.count <= Self.maxLineBytes else { throw CorpusError.lineTooLong(line: lineNumber + 1) }
+        partial.append(contentsOf: bytes)
     }
 
     private mutating func takePartial(emit: (Excerpt) throws -> Void) throws {
         var carried = partial
         partial = []
-        let overLimit = partialOverLimit
-        partialOverLimit = false
-        try carried.withUnsafeBufferPointer { try take($0, at: partialStart, overLimit: overLimit, emit: emit) }
+        try carried.withUnsafeBufferPointer { try take($0, at: partialStart, emit: emit) }
         carried.removeAll(keepingCapacity: true)
         partial = carried
     }
 
     /// One raw line (without its line end) that starts at byte `offset` of the input.
-    private mutating func take(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int, overLimit: Bool, emit: (Excerpt) throws -> Void) throws {
+    private mutating func take(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int, emit: (Excerpt) throws -> Void) throws {
         lineNumber += 1
         // Line ends never fall inside a UTF-8 sequence, so checking line by line is checking the file.
         if let bad = UTF8Validation.firstInvalidOffset(raw) {
@@ -186,14 +179,14 @@ public struct CompilationStream {
                 if replaced == 0 { firstReplacedOffset = offset + bad }
                 replaced += UTF8Validation.invalidSequenceCount(raw)
                 let fixed = Array(String(decoding: raw, as: UTF8.self).utf8)
-                try fixed.withUnsafeBufferPointer { try process($0, overLimit: overLimit, emit: emit) }
+                try fixed.withUnsafeBufferPointer { try process($0, emit: emit) }
                 return
             }
         }
-        try process(raw, overLimit: overLimit, emit: emit)
+        try process(raw, emit: emit)
     }
 
-    private mutating func process(_ raw: UnsafeBufferPointer<UInt8>, overLimit: Bool, emit: (Excerpt) throws -> Void) throws {
+    private mutating func process(_ raw: UnsafeBufferPointer<UInt8>, emit: (Excerpt) throws -> Void) throws {
         // a BOM is white space to Normalise, so a leading one disappears here
         Normalise.line(raw, 0, raw.count, into: &line)
         if line.isEmpty { return }
@@ -201,21 +194,17 @@ public struct CompilationStream {
             title = String(decoding: line, as: UTF8.self)
             return
         }
-        if !overLimit, let split = CitationLine.split(line) {
+        if let split = CitationLine.split(line) {
             try citation(split, emit: emit)
             return
         }
-        if paragraphs.isEmpty && !paragraphsOverLimit { firstTextLine = lineNumber }
-        if overLimit {
-            paragraphsOverLimit = true
-        } else {
-            paragraphs.append(String(decoding: line, as: UTF8.self))
-        }
+        if paragraphs.isEmpty { firstTextLine = lineNumber }
+        paragraphs.append(String(decoding: line, as: UTF8.self))
     }
 
     private mutating func citation(_ split: CitationLine.Split, emit: (Excerpt) throws -> Void) throws {
         let raw = String(decoding: line, as: UTF8.self)
-        if paragraphs.isEmpty && !paragraphsOverLimit {
+        if paragraphs.isEmpty {
             warnings.append("line \(lineNumber): citation with no quoted text before it was skipped: \(CompilationParser.clip(raw))")
             return
         }
@@ -230,9 +219,7 @@ public struct CompilationStream {
         }
         let text = paragraphs.joined(separator: "\n")
         paragraphs.removeAll(keepingCapacity: true)
-        let tooLong = paragraphsOverLimit || text.utf8.count > Limits.maxExcerptTextBytes
-        paragraphsOverLimit = false
-        if tooLong {
+        if text.utf8.count > Limits.maxExcerptTextBytes {
             warnings.append("lines \(firstTextLine)–\(lineNumber): excerpt text is over \(Limits.maxExcerptTextBytes) bytes; skipped")
             return
         }

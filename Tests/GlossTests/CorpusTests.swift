@@ -275,15 +275,20 @@ import Testing
         }
     }
 
-    @Test func aLineLongerThanAnExcerptIsSkippedNotKept() throws {
+    @Test func longLinesAreTheSameWhereverTheChunksFallAndHugeOnesAreRefused() throws {
         let long = String(repeating: "word ", count: Limits.maxExcerptTextBytes / 5 + 100)
         let input = Array("T\n\(long)\nAuthor, A. A Book. Place: Pub, 1990, p. 1\nShort text.\nAuthor, A. A Book. Place: Pub, 1990, p. 2\n".utf8)
-        for size in [4096, input.count] {
+        for size in [4096, 100_000, input.count] {
             let (ids, summary) = try streamed(input, chunk: size)
             #expect(ids.count == 1, "chunks of \(size)")
             #expect(summary.warnings.contains { $0.hasPrefix("lines 2–3: excerpt text is over") }, "\(summary.warnings)")
         }
         #expect(try parser.parse(input).excerpts.map(\.text) == ["Short text."])
+        // a line over the hard limit is an error, in one chunk or many
+        let huge = Array("T\nText.\nAuthor, A. A Book. Place: Pub, 1990, p. 1\n".utf8) + [UInt8](repeating: 0x61, count: CompilationStream.maxLineBytes + 1) + [0x0A]
+        for size in [1 << 20, huge.count] {
+            #expect(throws: CorpusError.lineTooLong(line: 4)) { _ = try streamed(huge, chunk: size) }
+        }
     }
 
     @Test func textWithoutCitationAndCitationWithoutTextAreReported() throws {

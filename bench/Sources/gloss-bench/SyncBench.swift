@@ -85,7 +85,7 @@ enum SyncBench {
         let start = DispatchTime.now().uptimeNanoseconds
         wait4(launch("\(gloss) sync --home \(home)"), &status, 0, &usage)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        guard (status >> 8) & 0xFF == 0 else { fail("gloss sync failed") }
+        guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else { fail("gloss sync failed (wait status \(status))") }
         let mb = Double(usage.ru_maxrss) / 1024
         print(String(format: "bootstrap by a gloss sync process: %.2f s, peak RSS %.0f MB", seconds, mb))
         Results.record("\(key).client_bootstrap", seconds, "s")
@@ -101,6 +101,7 @@ enum SyncBench {
         // snapshot, and the median is reported (PostgreSQL: once, into the database given)
         let runs = database == nil ? 3 : 1
         var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
+        defer { daemon.process.terminate(); daemon.process.waitUntilExit() }  // the last one started
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
         print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
         Results.record("\(key).rss_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
@@ -151,7 +152,6 @@ enum SyncBench {
             clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
             annotationTimes.append(try await seconds { _ = try await clientA.sync() })
         }
-        defer { daemon.process.terminate(); daemon.process.waitUntilExit() }
         let excerptPush = median(excerptTimes), push = median(annotationTimes)
         print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s), median of ", n, excerptPush, Double(n) / excerptPush) + times(excerptTimes))
         Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
