@@ -78,7 +78,7 @@ case "time":
         times.append(ms)
     }
     times.sort()
-    let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    let median = SyncBench.median(times)
     print(String(format: "median %.2f ms  min %.2f  max %.2f  runs %d", median, times.first!, times.last!, runs))
     if let key = option("--key", in: Array(args[..<sep])) { Results.record(key, median, "ms") }
 case "raw-sqlite":
