@@ -93,7 +93,7 @@ let package = Package(
             ],
             path: "server/glossd", swiftSettings: strict),
         .executableTarget(
-            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient", "GlossSQLite"],
+            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient", "GlossSQLite", "GlossMigrations"],
             path: "bench/Sources/gloss-bench", swiftSettings: strict),
         .testTarget(
             name: "GlossTests",

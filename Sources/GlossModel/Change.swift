@@ -1,3 +1,15 @@
+extension Change {
+    /// The change's kind as stores record it in their log's `kind` column.
+    public var kindName: String {
+        switch self {
+        case .excerpt: "excerpt"
+        case .noteBody: "noteBody"
+        case .noteDeleted: "noteDeleted"
+        case .tag: "tag"
+        }
+    }
+}
+
 /// What a note's field changes carry about the note itself (immutable once created).
 public struct NoteHeader: Sendable, Hashable, Codable {
     public var id: String

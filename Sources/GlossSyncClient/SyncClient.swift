@@ -57,6 +57,9 @@ public final class SyncClient {
     let token: String
     let session: URLSession
     public var pushBatch = 2_000
+    /// Push batches in flight at once: with two, the daemon decodes and checks one while it
+    /// stores the other.
+    public var pushWindow = 2
     public var pullPage = 2_000
 
     public init(replica: Replica, url: String, token: String, timeout: TimeInterval = 60) throws {
@@ -112,18 +115,40 @@ public final class SyncClient {
     func push(into summary: inout SyncSummary) async throws {
         var refusals = 0
         mark("start")
-        var (sent, next) = try beginPush(after: OutboxPosition())
-        while let (batch, inFlight) = sent {
+        var sent: [(batch: OutboxBatch, task: Task<(Data, URLResponse), Error>)] = []
+        defer { for s in sent { s.task.cancel() } }  // only when a batch failed
+        var next: (OutboxBatch, URLRequest)?  // read and compressed, not sent yet
+        var position = OutboxPosition()  // the end of the last batch read
+        var drained = false
+        func readNext() throws {
+            guard next == nil, !drained else { return }
+            next = try pushRequest(after: position)
+            if let (batch, _) = next { position = batch.end } else { drained = true }
+        }
+        func sendNext() -> Bool {
+            guard let (batch, request) = next, sent.count < pushWindow, Self.mayOverlap(batch, sent.map(\.batch)) else { return false }
+            sent.append((batch, start(request)))
+            next = nil
+            return true
+        }
+        try readNext()
+        while true {
+            while sendNext() { try readNext() }
+            guard !sent.isEmpty else { break }
+            let (batch, inFlight) = sent.removeFirst()
             let response: PushResponse
             do {
                 response = try await finish("v1/push", inFlight)
                 mark("POST /v1/push")
             } catch SyncClientError.forbidden(let refused) where refusals < 3 {
-                // nothing of the batch was stored: settle what was refused locally, then push
-                // again from the first unsent change
+                // nothing of the refused batch was stored (a batch sent after it may have been:
+                // pushing it again is harmless): settle what was refused locally, then push again
+                // from the first unacknowledged change
                 refusals += 1
+                for s in sent { _ = try? await s.task.value }
+                (sent, next, position, drained) = ([], nil, OutboxPosition(), false)
                 summary.refused += try replica.resolveRefused(refused)
-                (sent, next) = try beginPush(after: OutboxPosition())
+                try readNext()
                 continue
             }
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
@@ -131,23 +156,24 @@ public final class SyncClient {
             guard response.acknowledged.count == batch.count, Set(response.acknowledged) == Set(batch.changes.map(\.id)) else {
                 throw SyncClientError.badResponse("the daemon acknowledged \(response.acknowledged.count) of \(batch.count) changes")
             }
-            // send the following batch (the daemon has stored this one), then settle this one
-            // locally and prepare the one after while the daemon works
-            sent = next.map { ($0.0, start($0.1)) }
+            // hand the daemon the next batch before settling this one locally
+            _ = sendNext()
             try replica.acknowledge(batch, serverStamp: response.serverStamp)
             pushedRanges += response.logged ?? []
             mark("acknowledge")
             summary.pushed += batch.count
-            next = try sent.flatMap { try pushRequest(after: $0.0.end) }
+            try readNext()
         }
         if summary.pushed > 0 { try replica.purgeAcknowledged() }
     }
 
-    /// Sends the first batch after `position` and reads the one after it meanwhile.
-    func beginPush(after position: OutboxPosition) throws -> (sent: (OutboxBatch, Task<(Data, URLResponse), Error>)?, next: (OutboxBatch, URLRequest)?) {
-        guard let (batch, request) = try pushRequest(after: position) else { return (nil, nil) }
-        let inFlight = start(request)
-        return ((batch, inFlight), try pushRequest(after: batch.end))
+    /// Whether `batch` may be sent while `ahead` are still in flight. The daemon may store
+    /// batches in flight together in either order, which is harmless for field changes (merged
+    /// by stamp, deduplicated by id) but not for a field change on an excerpt still in flight:
+    /// delivering a tag to a shared collection's members copies the excerpt from the pusher's
+    /// log, so it must be there first.
+    static func mayOverlap(_ batch: OutboxBatch, _ ahead: [OutboxBatch]) -> Bool {
+        !(batch.end.outboxSeq > batch.start.outboxSeq && ahead.contains { $0.end.excerptSeq > $0.start.excerptSeq })
     }
 
     /// The next push batch after `position` and its request, or nil when nothing is left.

@@ -170,7 +170,7 @@ public final class PostgresStore: SyncStore {
         for (d, c) in run {
             users.append(d.recipient)
             ids.append(c.id)
-            kinds.append(SQLiteStore.kind(c))
+            kinds.append(c.kindName)
             excerpts.append(c.excerptId)
             fields.append(c.field?.description ?? "")
             collections.append(ChangeJSON.noteCollection(c) ?? "")

@@ -109,12 +109,40 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         }
     }
 
-    public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
-        // encode outside the database queue
-        let encoded: [(Delivery, String?)] = deliveries.map { d in
-            if case .change(let c) = d.item { return (d, ChangeWriter.json(c)) }
-            return (d, nil)
+    /// A delivery with everything the writer binds computed beforehand, off the writer's queue.
+    struct Row: Sendable {
+        var recipient: String
+        var via: String?
+        var change: Change?
+        /// For a copy: the source user and the excerpt's change id.
+        var copyFrom: (user: String, changeID: String)?
+        var id = "", kind = "", excerptID = "", json = ""
+        var key: String?
+        var collection: String?
+
+        init(_ d: Delivery) {
+            recipient = d.recipient
+            via = d.via
+            switch d.item {
+            case .copyExcerpt(let excerpt, let source):
+                copyFrom = (source, "e:" + excerpt)
+            case .change(let c):
+                change = c
+                id = c.id
+                kind = c.kindName
+                excerptID = c.excerptId
+                json = ChangeWriter.json(c)
+                key = c.field?.description
+                collection = ChangeJSON.noteCollection(c)
+            }
         }
+    }
+
+    public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
+        // ids, keys and JSON are computed outside the writer's queue: the writer is the one
+        // serial stage of a push, so it only binds and steps (another push's rows are prepared
+        // meanwhile)
+        let rows = deliveries.map(Row.init)
         return try await run { db in
             try db.transaction {
                 var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
@@ -125,56 +153,46 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                     SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND change_id = ?
                     ON CONFLICT(user_id, change_id) DO NOTHING
                     """)
-                for (d, json) in encoded {
-                    let via: SQLValue = d.via.map { .text($0) } ?? .null
-                    switch d.item {
-                    case .copyExcerpt(let excerpt, let source):
-                        try copy.run(.text(d.recipient), via, .text(source), .text("e:" + excerpt))
-                    case .change(let change):
-                        let mine = d.recipient == pusherID
-                        let id = change.id
-                        if mine { result.acknowledged.append(id) }
-                        let key = change.field?.description
-                        try insert.run(
-                            .text(d.recipient), .text(id), .text(SQLiteStore.kind(change)), .text(change.excerptId),
-                            key.map { .text($0) } ?? .null, ChangeJSON.noteCollection(change).map { .text($0) } ?? .null, via, .text(json!))
-                        if db.changes == 0 {
-                            if mine { result.duplicates += 1 }
-                            continue
-                        }
-                        if mine {
-                            result.accepted += 1
-                            result.logged.append(db.lastInsertRowID)
-                        }
-                        guard let key else { continue }
-                        let current = try db.first(
-                            "SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(d.recipient), .text(key)]
-                        ) { s in Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) } } ?? nil
-                        guard let plan = FieldMergePlan.plan(current: current, change: change) else { continue }
-                        if let (loser, winner) = plan.superseded {
-                            try db.prepare(
-                                "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                            ).run(.text(d.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
-                        }
-                        if let v = plan.newValue {
-                            try db.prepare(
-                                "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp"
-                            ).run(.text(d.recipient), .text(key), .text(v.value), .text(v.stamp.description))
-                        }
-                        if plan.conflict && mine { result.conflicts += 1 }
+                let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?")
+                let supersede = try db.prepare(
+                    "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+                let upsert = try db.prepare(
+                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+                for row in rows {
+                    let via: SQLValue = row.via.map { .text($0) } ?? .null
+                    if let (source, changeID) = row.copyFrom {
+                        try copy.run(.text(row.recipient), via, .text(source), .text(changeID))
+                        continue
                     }
+                    guard let change = row.change else { continue }
+                    let mine = row.recipient == pusherID
+                    if mine { result.acknowledged.append(row.id) }
+                    try insert.run(
+                        .text(row.recipient), .text(row.id), .text(row.kind), .text(row.excerptID), row.key.map { .text($0) } ?? .null,
+                        row.collection.map { .text($0) } ?? .null, via, .text(row.json))
+                    if db.changes == 0 {
+                        if mine { result.duplicates += 1 }
+                        continue
+                    }
+                    if mine {
+                        result.accepted += 1
+                        result.logged.append(db.lastInsertRowID)
+                    }
+                    guard let key = row.key else { continue }
+                    try current.bind([.text(row.recipient), .text(key)])
+                    let value = try current.step() ? Stamp(current.text(1)).map { FieldValue(value: current.text(0), stamp: $0) } : nil
+                    current.reset()
+                    guard let plan = FieldMergePlan.plan(current: value, change: change) else { continue }
+                    if let (loser, winner) = plan.superseded {
+                        try supersede.run(.text(row.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
+                    }
+                    if let v = plan.newValue {
+                        try upsert.run(.text(row.recipient), .text(key), .text(v.value), .text(v.stamp.description))
+                    }
+                    if plan.conflict && mine { result.conflicts += 1 }
                 }
                 return result
             }
-        }
-    }
-
-    static func kind(_ c: Change) -> String {
-        switch c {
-        case .excerpt: "excerpt"
-        case .noteBody: "noteBody"
-        case .noteDeleted: "noteDeleted"
-        case .tag: "tag"
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GlossCorpus
+import GlossMigrations
 import GlossModel
 import GlossSQLite
 
@@ -54,7 +55,6 @@ enum RawSQLite {
         try db.execute("""
             CREATE TABLE excerpt (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, text TEXT NOT NULL, citation_raw TEXT NOT NULL);
             CREATE VIRTUAL TABLE excerpt_fts USING fts5(text, citation_raw, content='excerpt', content_rowid='seq', tokenize='unicode61 remove_diacritics 2');
-            CREATE TABLE change_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, change_id TEXT NOT NULL, payload TEXT NOT NULL, UNIQUE (user_id, change_id));
             """)
         let rows = try seconds {
             try db.transaction {
@@ -68,12 +68,21 @@ enum RawSQLite {
         m.record("raw.parse", Double(n) / parse, "excerpts/s")
         m.record("raw.excerpt_rows", Double(n) / rows, "rows/s")
         m.record("raw.import", Double(n) / (rows + fts), "excerpts/s")
-        // the daemon's log rows for the same changes, as JSON
-        let changes = parsed.excerpts.prefix(n).map { ChangeWriter.json(.excerpt($0)) }
+        // the daemon's rows for the same changes, in the daemon's own schema (its migration, with
+        // its indexes and foreign keys) and settings, with the same values: a user id like the
+        // daemon's, each change's id, kind, excerpt, field key and JSON. What raw SQLite leaves
+        // out is Gloss's work: HTTP, decoding, checking, merging.
+        let server = try Database(path: dir + "/server.sqlite")
+        try server.execute("PRAGMA wal_autocheckpoint=0")
+        try Migrator.migrate(server, Migrations.server, now: "0")
+        let user = UUID().uuidString.lowercased()
+        try server.run("INSERT INTO app_user(id, name, created_at) VALUES (?, 'raw', 0)", .text(user))
+        let logRow = "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(user_id, change_id) DO NOTHING"
+        let changes = parsed.excerpts.prefix(n).map { e in (e.id, Change.excerpt(e).id, ChangeWriter.json(.excerpt(e))) }
         let log = try seconds {
-            try db.transaction {
-                let s = try db.prepare("INSERT INTO change_log(user_id, change_id, payload) VALUES ('u', ?, ?) ON CONFLICT DO NOTHING")
-                for (i, json) in changes.enumerated() { try s.run(.text("e:\(i)"), .text(json)) }
+            try server.transaction {
+                let s = try server.prepare(logRow)
+                for (excerpt, id, json) in changes { try s.run(.text(user), .text(id), .text("excerpt"), .text(excerpt), .null, .text(json)) }
             }
         }
         print(String(format: "raw SQLite: %d change-log rows (excerpt JSON) in one transaction %.2f s (%.0f rows/s)", n, log, Double(n) / log))
@@ -105,13 +114,14 @@ enum RawSQLite {
             """)
         let all = notes + tags
         let serverRows = try seconds {
-            try db.transaction {
-                let log = try db.prepare("INSERT INTO change_log(user_id, change_id, payload) VALUES ('u', ?, ?) ON CONFLICT DO NOTHING")
-                let state = try db.prepare(
-                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES ('u', ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+            try server.transaction {
+                let log = try server.prepare(logRow)
+                let state = try server.prepare(
+                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
                 for (c, json) in all {
-                    try log.run(.text(c.id), .text(json))
-                    try state.run(.text(c.field!.description), .text("v"), .text(c.stamp!.description))
+                    let key = c.field!.description
+                    try log.run(.text(user), .text(c.id), .text(c.kindName), .text(c.excerptId), .text(key), .text(json))
+                    try state.run(.text(user), .text(key), .text(FieldMergePlan.text(c)), .text(c.stamp!.description))
                 }
             }
         }
@@ -138,7 +148,7 @@ enum RawSQLite {
         m.record("raw.replica_annotations", Double(all.count) / replicaRows, "changes/s")
         var pulledRows = 0
         let readLog = try seconds {
-            pulledRows = try db.query("SELECT seq, payload FROM change_log WHERE user_id = 'u' ORDER BY seq") { $0.text(1).utf8.count }.count
+            pulledRows = try server.query("SELECT seq, payload FROM change_log WHERE user_id = ? ORDER BY seq", [.text(user)]) { $0.text(1).utf8.count }.count
         }
         print(String(format: "raw SQLite: reading back all %d log rows in order %.2f s (%.0f rows/s)", pulledRows, readLog, Double(pulledRows) / readLog))
         // the least a bootstrap of the same rows costs: read the log, store excerpts + index, store annotations

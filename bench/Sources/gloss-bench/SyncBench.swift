@@ -103,6 +103,8 @@ enum SyncBench {
         // SQLite: each push is measured `runs` times, each into a new daemon from the same replica
         // snapshot, and the median is reported (PostgreSQL: once, into the database given)
         let runs = database == nil ? 3 : 1
+        // GLOSS_BENCH_PUSH_WINDOW=1 measures pushes with one batch in flight (the default is 2)
+        let pushWindow = ProcessInfo.processInfo.environment["GLOSS_BENCH_PUSH_WINDOW"].flatMap { Int($0) } ?? 2
         var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }  // the last one started
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
@@ -130,6 +132,7 @@ enum SyncBench {
             try FileManager.default.copyItem(atPath: imported, toPath: home)
             a = try Replica(home: home)
             clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
+            clientA.pushWindow = pushWindow
             excerptTimes.append(try await seconds { _ = try await clientA.sync() })
             if run == 0 {
                 // annotations: half notes, half tags, written through the replica API
@@ -153,6 +156,7 @@ enum SyncBench {
             try FileManager.default.copyItem(atPath: annotated, toPath: home)
             a = try Replica(home: home)
             clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
+            clientA.pushWindow = pushWindow
             annotationTimes.append(try await seconds { _ = try await clientA.sync() })
         }
         let excerptPush = median(excerptTimes), push = median(annotationTimes)
