@@ -25,7 +25,8 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // gzip bodies for the sync protocol (client and daemon).
-        .target(name: "GlossCompression", dependencies: ["CZlib"], path: "Sources/GlossCompression", swiftSettings: strict),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(name: "GlossCompression", dependencies: ["CZlib", "CDeflate"], path: "Sources/GlossCompression", swiftSettings: strict),
         // Shared model: excerpts, citations, notes, tags, HLC, changes, merge, wire types. No I/O.
         .target(
             name: "GlossModel",
@@ -41,6 +42,7 @@ let package = Package(
             exclude: ["README.md"],
             resources: [
                 .embedInCode("replica/0001_replica.sql"),
+                .embedInCode("replica/0002_excerpt_outbox.sql"),
                 .embedInCode("server/0001_server.sql"),
                 .embedInCode("postgres/0001_postgres.sql"),
             ],

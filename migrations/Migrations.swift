@@ -9,6 +9,7 @@ public struct MigrationFile: Sendable {
 public enum Migrations {
     public static let replica: [MigrationFile] = [
         MigrationFile(version: 1, name: "replica/0001_replica.sql", sql: text(PackageResources._001_replica_sql)),
+        MigrationFile(version: 2, name: "replica/0002_excerpt_outbox.sql", sql: text(PackageResources._002_excerpt_outbox_sql)),
     ]
 
     public static let server: [MigrationFile] = [

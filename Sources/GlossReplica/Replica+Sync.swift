@@ -40,7 +40,7 @@ extension Replica {
         end.outboxSeq = max(end.outboxSeq, try acknowledgedOutboxSeq())
         let from = end
         var changes = try db.query(
-            "SELECT \(Replica.excerptColumns), e.seq FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.pushed = 0 AND e.seq > ? ORDER BY e.seq LIMIT ?",
+            "SELECT \(Replica.excerptColumns), e.seq FROM excerpt_outbox o JOIN excerpt e ON e.seq = o.seq JOIN source s ON s.id = e.source_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?",
             [.int(from.excerptSeq), .int(Int64(limit))]
         ) { s -> (id: String, json: String) in
             let change = Change.excerpt(readExcerpt(s))
@@ -60,7 +60,7 @@ extension Replica {
     }
 
     /// Marks a pushed batch as sent (the daemon acknowledged every change in it) and moves the
-    /// clock past the daemon's, in one transaction. Excerpts are flagged by sequence range.
+    /// clock past the daemon's, in one transaction. Excerpts leave `excerpt_outbox` by sequence range.
     /// Field changes are acknowledged by moving a marker (`outbox_acked`): deleting them batch by
     /// batch would rewrite most of the change-id index every time, so `purgeAcknowledged` deletes
     /// them all at once when the push ends.
@@ -68,8 +68,7 @@ extension Replica {
         try write {
             if batch.end.excerptSeq > batch.start.excerptSeq {
                 // the batch holds every unpushed excerpt in this range: new ones get higher numbers
-                try db.run(
-                    "UPDATE excerpt SET pushed = 1 WHERE pushed = 0 AND seq > ? AND seq <= ?", .int(batch.start.excerptSeq), .int(batch.end.excerptSeq))
+                try db.run("DELETE FROM excerpt_outbox WHERE seq > ? AND seq <= ?", .int(batch.start.excerptSeq), .int(batch.end.excerptSeq))
             }
             if batch.end.outboxSeq > batch.start.outboxSeq { try setMeta("outbox_acked", String(batch.end.outboxSeq)) }
             if let serverStamp { try withClock { $0.receive(serverStamp) } }

@@ -6,7 +6,7 @@ import GlossSQLite
 extension Replica {
     /// Ids of the excerpts the daemon should have (those pushed or pulled).
     public func syncedExcerptIDs() throws -> [String] {
-        try db.query("SELECT id FROM excerpt WHERE pushed = 1") { $0.text(0) }
+        try db.query("SELECT e.id FROM excerpt e WHERE NOT EXISTS (SELECT 1 FROM excerpt_outbox o WHERE o.seq = e.seq)") { $0.text(0) }
     }
 
     public func localDigest() throws -> StateDigest {
@@ -57,7 +57,7 @@ extension Replica {
     /// Marks excerpts as not yet pushed, so the next sync sends them again.
     public func requeue(excerpts ids: [String]) throws {
         try write {
-            for id in ids { try db.run("UPDATE excerpt SET pushed = 0 WHERE id = ?", .text(id)) }
+            for id in ids { try db.run("INSERT OR IGNORE INTO excerpt_outbox(seq) SELECT seq FROM excerpt WHERE id = ?", .text(id)) }
         }
     }
 

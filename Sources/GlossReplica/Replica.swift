@@ -181,7 +181,7 @@ public final class Replica {
     // MARK: import
 
     /// Inserts excerpts that are not there yet (by content id); they wait for sync as unpushed
-    /// excerpts (`excerpt.pushed = 0`).
+    /// excerpts (`excerpt_outbox`).
     public func importExcerpts(_ excerpts: [Excerpt], progress: ((Int) -> Void)? = nil) throws -> (imported: Int, duplicates: Int) {
         try importExcerpts { insert in
             for (i, e) in excerpts.enumerated() {
@@ -228,11 +228,14 @@ public final class Replica {
     func insertExcerpt(_ e: Excerpt, pushed: Bool = false) throws -> Bool {
         let sourceID = try sourceID(for: e.citation)
         let stmt = try db.prepare(
-            "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation, pushed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation) VALUES (?, ?, ?, ?, ?, ?, ?)")
         try stmt.run(
             .text(e.id), .text(e.text), .int(sourceID), .text(e.citation.raw), .text(e.citation.pages),
-            .text(JSONText.strings(e.citation.remarks)), .text(e.compilation), .int(pushed ? 1 : 0))
-        if db.changes > 0 { return true }
+            .text(JSONText.strings(e.citation.remarks)), .text(e.compilation))
+        if db.changes > 0 {
+            if !pushed { try db.prepare("INSERT INTO excerpt_outbox(seq) VALUES (?)").run(.int(db.lastInsertRowID)) }
+            return true
+        }
         // already here, perhaps only through a shared collection: now it is the user's own too
         try db.prepare("INSERT OR IGNORE INTO excerpt_via(excerpt_id, via) SELECT ?, '' WHERE EXISTS (SELECT 1 FROM excerpt_via WHERE excerpt_id = ?)")
             .run(.text(e.id), .text(e.id))
@@ -457,7 +460,7 @@ public final class Replica {
     public func status() throws -> ReplicaStatus {
         ReplicaStatus(
             pending: Int(
-                try db.first("SELECT (SELECT COUNT(*) FROM outbox WHERE seq > ?) + (SELECT COUNT(*) FROM excerpt WHERE pushed = 0)", [.int(acknowledgedOutboxSeq())]) {
+                try db.first("SELECT (SELECT COUNT(*) FROM outbox WHERE seq > ?) + (SELECT COUNT(*) FROM excerpt_outbox)", [.int(acknowledgedOutboxSeq())]) {
                     $0.int(0)
                 } ?? 0),
             lastSync: try meta("last_sync"), remote: try meta("remote_url"),

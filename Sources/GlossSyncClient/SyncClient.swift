@@ -172,7 +172,7 @@ public final class SyncClient {
     /// by stamp, deduplicated by id) but not for a field change on an excerpt still in flight:
     /// delivering a tag to a shared collection's members copies the excerpt from the pusher's
     /// log, so it must be there first.
-    static func mayOverlap(_ batch: OutboxBatch, _ ahead: [OutboxBatch]) -> Bool {
+    public static func mayOverlap(_ batch: OutboxBatch, _ ahead: [OutboxBatch]) -> Bool {
         !(batch.end.outboxSeq > batch.start.outboxSeq && ahead.contains { $0.end.excerptSeq > $0.start.excerptSeq })
     }
 

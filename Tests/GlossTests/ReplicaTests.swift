@@ -40,6 +40,32 @@ import Testing
         }
     }
 
+    @Test func version2KeepsTheExcerptsAVersion1ReplicaHadNotPushed() throws {
+        // a version-1 replica: three excerpts, the middle one acknowledged by the daemon
+        let home = TestSupport.tempDir()
+        let parsed = try CompilationParser().parse(try TestSupport.sampleCorpus())
+        let three = Array(parsed.excerpts.prefix(3))
+        do {
+            let db = try Database(path: home + "/" + Replica.fileName)
+            try Migrator.migrate(db, [Migrations.replica[0]], now: "0")
+            try db.run("INSERT INTO source(id, key, authors, title, place, publisher) VALUES (1, 'k', '[]', 't', '', '')")
+            for (i, e) in three.enumerated() {
+                try db.run(
+                    "INSERT INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation, pushed) VALUES (?, ?, 1, ?, '', '[]', '', ?)",
+                    .text(e.id), .text(e.text), .text(e.citation.raw), .int(i == 1 ? 1 : 0))
+            }
+            try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')")
+        }
+        let replica = try Replica(home: home)
+        #expect(try Migrator.version(replica.db) == 2)
+        #expect(try replica.status().pending == 2)
+        #expect(try replica.syncedExcerptIDs() == [three[1].id])
+        #expect(try replica.outboxJSONBatch(limit: 10).changes.map(\.id) == [three[0], three[2]].map { Change.excerpt($0).id })
+        // a deleted excerpt leaves the outbox with it
+        try replica.db.run("DELETE FROM excerpt WHERE id = ?", .text(three[0].id))
+        #expect(try replica.status().pending == 1)
+    }
+
     @Test func aReplicaFromANewerGlossIsRefused() throws {
         let home = TestSupport.tempDir()
         let replica = try Replica(home: home)

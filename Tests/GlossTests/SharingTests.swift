@@ -85,6 +85,57 @@ import Testing
         #expect(try w.bob.replica.history(noteID: note.id).map(\.value).contains("collection note by alice"))
     }
 
+    /// Pushes keep two batches in flight; these use one- and two-change batches so that many are.
+    func client(_ r: TestReplica, _ user: String, _ w: World, batch: Int) throws -> SyncClient {
+        let c = try SyncClient(replica: r.replica, url: w.daemon.url, token: w.tokens[user]!, timeout: 20)
+        c.pushBatch = batch
+        return c
+    }
+
+    @Test func aFieldChangeWaitsForExcerptsInFlight() throws {
+        // the daemon may store two batches in flight in either order; a tag stored before its
+        // excerpt would reach collection members without the excerpt (the copy finds nothing)
+        let r = try Replica(home: TestSupport.tempDir("replica"))
+        _ = try r.importExcerpts(Array(sample.prefix(2)))
+        _ = try r.setTags(excerptID: sample[0].id, tags: ["t"], present: true)
+        _ = try r.setTags(excerptID: sample[1].id, tags: ["t"], present: true)
+        let e1 = try r.outboxJSONBatch(limit: 1)
+        let e2 = try r.outboxJSONBatch(limit: 1, after: e1.end)
+        let t1 = try r.outboxJSONBatch(limit: 1, after: e2.end)
+        let t2 = try r.outboxJSONBatch(limit: 1, after: t1.end)
+        let mixed = try r.outboxJSONBatch(limit: 3, after: e1.end)
+        #expect(SyncClient.mayOverlap(e2, [e1]))
+        #expect(!SyncClient.mayOverlap(t1, [e2]))
+        #expect(!SyncClient.mayOverlap(mixed, [e1]))
+        #expect(!SyncClient.mayOverlap(t2, [mixed]))
+        #expect(SyncClient.mayOverlap(t2, [t1]))
+        #expect(SyncClient.mayOverlap(t1, []))
+    }
+
+    @Test func anExcerptReachesMembersThroughManyBatchesInFlight() async throws {
+        let w = try await world()
+        _ = try w.carol.replica.importExcerpts(sample)
+        for i in 9..<13 { _ = try w.carol.replica.setTags(excerptID: sample[i].id, tags: [collection], present: true) }
+        let s = try await client(w.carol, "carol", w, batch: 1).sync()
+        #expect(s.refused.isEmpty)
+        try await w.bob.sync()
+        #expect(Set(try w.bob.replica.list(tag: collection).map(\.id)).isSuperset(of: sample[9..<13].map(\.id)))
+    }
+
+    @Test func aRefusalAmongBatchesInFlightLosesNothing() async throws {
+        let w = try await world()
+        for i in 0..<5 { _ = try w.bob.replica.addNote(excerptID: sample[1].id, body: "bob's note \(i)") }
+        let refused = try w.bob.replica.addNote(excerptID: sample[0].id, body: "bob's collection thought", collection: collection)
+        for i in 5..<10 { _ = try w.bob.replica.addNote(excerptID: sample[1].id, body: "bob's note \(i)") }
+        let summary = try await client(w.bob, "bob", w, batch: 2).sync()
+        #expect(summary.refused.count == 1)
+        #expect(try w.bob.replica.note(id: refused.id)?.collection == nil)
+        #expect(try w.bob.replica.status().pending == 0)
+        try await w.bob2.sync()
+        let expected = Set((0..<10).map { "bob's note \($0)" } + ["bob's collection thought"])
+        #expect(try bodies(w.bob2).isSuperset(of: expected))
+    }
+
     @Test func readersAreRefusedAndKeepTheirWords() async throws {
         let w = try await world()
         let note = try w.bob.replica.addNote(excerptID: sample[0].id, body: "bob's thought", collection: collection)

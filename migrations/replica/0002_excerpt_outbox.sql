@@ -1,0 +1,14 @@
+-- Replica version 2: the excerpts the daemon lacks are listed in a narrow table of their own.
+-- Version 1 flagged them with excerpt.pushed; acknowledging a pushed batch then rewrote every
+-- excerpt row of the batch (about 2 MB per 2,000 excerpts) to flip the flag. Now it deletes
+-- a range of 2,000 small rows.
+CREATE TABLE excerpt_outbox (
+    seq INTEGER PRIMARY KEY  -- excerpt.seq of an excerpt not yet acknowledged by the daemon
+);
+INSERT INTO excerpt_outbox(seq) SELECT seq FROM excerpt WHERE pushed = 0;
+DROP INDEX excerpt_unpushed;
+ALTER TABLE excerpt DROP COLUMN pushed;
+
+CREATE TRIGGER excerpt_outbox_delete AFTER DELETE ON excerpt BEGIN
+    DELETE FROM excerpt_outbox WHERE seq = old.seq;
+END;
