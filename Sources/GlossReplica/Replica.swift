@@ -203,6 +203,8 @@ public final class Replica {
             try produce { e in
                 if try insertExcerpt(e) { imported += 1 } else { duplicates += 1 }
             }
+            // every excerpt new here waits for the next push (one statement: cheaper than a row each)
+            try db.run("INSERT INTO excerpt_outbox(seq) SELECT seq FROM excerpt WHERE seq > ?", .int(lastSeq))
             try indexExcerpts(after: lastSeq)
             return (imported, duplicates)
         }
@@ -223,19 +225,16 @@ public final class Replica {
         }
     }
 
-    /// Insert-if-absent; true when inserted.
+    /// Insert-if-absent; true when inserted. (An import queues what it inserted for the next push.)
     @discardableResult
-    func insertExcerpt(_ e: Excerpt, pushed: Bool = false) throws -> Bool {
+    func insertExcerpt(_ e: Excerpt) throws -> Bool {
         let sourceID = try sourceID(for: e.citation)
         let stmt = try db.prepare(
             "INSERT OR IGNORE INTO excerpt(id, text, source_id, citation_raw, pages, remarks, compilation) VALUES (?, ?, ?, ?, ?, ?, ?)")
         try stmt.run(
             .text(e.id), .text(e.text), .int(sourceID), .text(e.citation.raw), .text(e.citation.pages),
             .text(JSONText.strings(e.citation.remarks)), .text(e.compilation))
-        if db.changes > 0 {
-            if !pushed { try db.prepare("INSERT INTO excerpt_outbox(seq) VALUES (?)").run(.int(db.lastInsertRowID)) }
-            return true
-        }
+        if db.changes > 0 { return true }
         // already here, perhaps only through a shared collection: now it is the user's own too
         try db.prepare("INSERT OR IGNORE INTO excerpt_via(excerpt_id, via) SELECT ?, '' WHERE EXISTS (SELECT 1 FROM excerpt_via WHERE excerpt_id = ?)")
             .run(.text(e.id), .text(e.id))
@@ -554,7 +553,7 @@ public final class Replica {
     /// losing value in `superseded`.
     func merge(_ change: Change) throws -> MergeReport {
         // a pulled excerpt is on the daemon already (callers index new excerpts in bulk)
-        if case .excerpt(let e) = change { return MergeReport(changed: try insertExcerpt(e, pushed: true), conflict: false) }
+        if case .excerpt(let e) = change { return MergeReport(changed: try insertExcerpt(e), conflict: false) }
         guard let field = change.field, let plan = FieldMergePlan.plan(current: try currentValue(of: change), change: change) else {
             return MergeReport(changed: false, conflict: false)
         }
