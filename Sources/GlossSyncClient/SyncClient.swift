@@ -60,6 +60,9 @@ public final class SyncClient {
     /// Push batches in flight at once: with two, the daemon decodes and checks one while it
     /// stores the other.
     public var pushWindow = 2
+    /// Push through tickets (`POST /v1/pushes`, then `GET /v1/pushes/TICKET`) rather than one
+    /// `POST /v1/push`; see `startPush`.
+    public var ticketedPush = true
     public var pullPage = 2_000
 
     public init(replica: Replica, url: String, token: String, timeout: TimeInterval = 60) throws {
@@ -94,10 +97,10 @@ public final class SyncClient {
         traceStart = now
     }
 
-    /// Pushes, then pulls. Both directions keep one request in flight while the client works:
-    /// the next push batch is read and compressed while the daemon stores the current one, and
-    /// the next pull page is fetched while the current one is applied. Batches are still sent,
-    /// stored, acknowledged and applied strictly in order.
+    /// Pushes, then pulls. A push keeps two batches in flight (the daemon decodes and checks one
+    /// while it stores the other) and reads and compresses the next meanwhile; a pull fetches the
+    /// next page while the current one is applied. Batches are acknowledged, and pages applied,
+    /// strictly in order.
     public func sync() async throws -> SyncSummary {
         var summary = SyncSummary(pushed: 0, pulled: 0, conflicts: 0)
         pushedRanges = []
@@ -127,7 +130,7 @@ public final class SyncClient {
         }
         func sendNext() -> Bool {
             guard let (batch, request) = next, sent.count < pushWindow, Self.mayOverlap(batch, sent.map(\.batch)) else { return false }
-            sent.append((batch, start(request)))
+            sent.append((batch, startPush(request)))
             next = nil
             return true
         }
@@ -189,7 +192,31 @@ public final class SyncClient {
         }
         body += Array("]}".utf8)
         mark("build body \(body.count) B")
-        return (batch, request("v1/push", method: "POST", body: body))
+        return (batch, request(ticketedPush ? "v1/pushes" : "v1/push", method: "POST", body: body))
+    }
+
+    /// Sends a push batch (`POST /v1/pushes`) and, once the daemon has taken it, waits for its
+    /// outcome with `GET /v1/pushes/TICKET`: the answer `/v1/push` would give, or its error.
+    /// Waiting on a GET rather than on the POST matters on Linux: URLSession keeps polling a
+    /// connection for write readiness after sending a large body, which spins a core until the
+    /// answer comes (see `PushTickets` in glossd). When the daemon has no ticket to spare (429:
+    /// many of the user's devices pushing at once) or no tickets at all (404), the batch goes
+    /// as one `POST /v1/push`; any other answer is returned as it is.
+    func startPush(_ request: URLRequest) -> Task<(Data, URLResponse), Error> {
+        let outcome = self.request("v1/pushes/", method: "GET", body: nil)
+        var direct = request
+        direct.url = base.appendingPathComponent("v1/push")
+        return Task { [session, direct] in
+            let (data, response) = try await session.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode
+            if status == 429 || status == 404 { return try await session.data(for: direct) }
+            guard status == 202, let ticket = try? JSONDecoder().decode(PushTicket.self, from: data),
+                ticket.push.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+            else { return (data, response) }
+            var wait = outcome
+            wait.url = outcome.url!.appendingPathComponent(ticket.push)
+            return try await session.data(for: wait)
+        }
     }
 
     func pull(into summary: inout SyncSummary) async throws {

@@ -183,6 +183,44 @@ import Testing
         #expect(try server.first("SELECT COUNT(*) FROM change_log") { $0.int(0) } == 2)
     }
 
+    @Test func aTicketedPushAnswersOnceAndOnlyToItsPusher() async throws {
+        let daemon = try Daemon()
+        let alice = try daemon.addUser("alice"), bob = try daemon.addUser("bob")
+        let r = try TestReplica(daemon: daemon, token: alice)
+        _ = try r.replica.importExcerpts(Array(sample.prefix(3)))
+        let body = try JSONEncoder().encode(PushRequest(changes: try r.replica.outboxBatch(limit: 100)))
+        let taken = try await rawPost(daemon.url + "/v1/pushes", token: alice, body: body)
+        #expect(taken.status == 202)
+        let ticket = try JSONDecoder().decode(PushTicket.self, from: taken.body).push
+        let outcomeURL = daemon.url + "/v1/pushes/" + ticket
+        // another user finds nothing under it, and nobody gets anything without a token
+        #expect(try await rawSend(outcomeURL, method: "GET", token: bob).status == 404)
+        #expect(try await rawSend(outcomeURL, method: "GET", token: nil).status == 401)
+        let outcome = try await rawSend(outcomeURL, method: "GET", token: alice)
+        #expect(outcome.status == 200)
+        #expect(try JSONDecoder().decode(PushResponse.self, from: outcome.body).acknowledged.count == 3)
+        #expect(try await rawSend(outcomeURL, method: "GET", token: alice).status == 404, "an outcome is answered once")
+        // a body that does not parse is refused when it is taken; a change the daemon rejects,
+        // when the outcome is fetched (nothing of it stored)
+        #expect(try await rawPost(daemon.url + "/v1/pushes", token: alice, body: Data("{".utf8)).status == 400)
+        let ahead = Stamp(wall: Replica.systemNow() + 3_600_000, counter: 0, node: "skewed")
+        let skewed = try JSONEncoder().encode(PushRequest(changes: [.tag(excerptId: sample[0].id, name: "t", present: true, stamp: ahead, base: nil)]))
+        let late = try JSONDecoder().decode(PushTicket.self, from: try await rawPost(daemon.url + "/v1/pushes", token: alice, body: skewed).body).push
+        let refused = try await rawSend(daemon.url + "/v1/pushes/" + late, method: "GET", token: alice)
+        #expect(refused.status == 400)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("clock_skew"))
+        // at most 32 outcomes wait per user
+        var tickets: [String] = []
+        for _ in 0..<32 {
+            let t = try await rawPost(daemon.url + "/v1/pushes", token: alice, body: body)
+            #expect(t.status == 202)
+            tickets.append(try JSONDecoder().decode(PushTicket.self, from: t.body).push)
+        }
+        #expect(try await rawPost(daemon.url + "/v1/pushes", token: alice, body: body).status == 429)
+        #expect(try await rawPost(daemon.url + "/v1/pushes", token: bob, body: body).status == 202, "other users are not limited by alice's")
+        for t in tickets { #expect(try await rawSend(daemon.url + "/v1/pushes/" + t, method: "GET", token: alice).status == 200) }
+    }
+
     @Test func aPullSkipsOnlyWhatTheSameSyncPushed() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")
@@ -320,6 +358,15 @@ func rawPost(_ url: String, token: String?, body: Data, headers: [String: String
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
     request.httpBody = body
+    request.timeoutInterval = 30
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return RawResponse(status: (response as! HTTPURLResponse).statusCode, body: data)
+}
+
+func rawSend(_ url: String, method: String, token: String?) async throws -> RawResponse {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     request.timeoutInterval = 30
     let (data, response) = try await URLSession.shared.data(for: request)
     return RawResponse(status: (response as! HTTPURLResponse).statusCode, body: data)

@@ -43,12 +43,19 @@ public func buildApplication(
     let router = Router(context: GlossRequestContext.self)
     router.middlewares.add(RequestLogMiddleware(logger: logger))
     router.middlewares.add(ErrorMiddleware(logger: logger))
-    let api = SyncAPI(service: service)
+    let api = SyncAPI(service: service, tickets: PushTickets())
     router.get("/healthz") { _, _ in
         jsonResponse(Array("{\"status\":\"ok\"}".utf8), status: .ok, gzip: false)
     }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(service: service))
     v1.post("push") { request, context in try await api.push(request, context) }
+    v1.post("pushes") { request, context in try await api.submitPush(request, context) }
+    v1.get("pushes/:ticket") { _, context in
+        let user = try context.requireUser()
+        let ticket = context.parameters.get("ticket") ?? ""
+        let response = try await api.tickets.outcome(user: user.userID, ticket: ticket)
+        return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
+    }
     v1.post("pull") { request, context in try await api.pull(request, context) }
     v1.post("verify") { request, context in
         let user = try context.requireUser()
@@ -86,16 +93,28 @@ public func buildApplication(
 /// The sync routes: decode, call `SyncService`, encode.
 struct SyncAPI: Sendable {
     let service: SyncService
+    let tickets: PushTickets
 
     func push(_ request: Request, _ context: GlossRequestContext) async throws -> Response {
         let user = try context.requireUser()
+        let response = try await service.push(try await readPush(request), user: user)
+        return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
+    }
+
+    /// `POST /v1/pushes`: the same body as `/v1/push`, answered 202 `{"push": TICKET}` once it
+    /// is read and parsed; the batch is checked and stored meanwhile (see `PushTickets`).
+    func submitPush(_ request: Request, _ context: GlossRequestContext) async throws -> Response {
+        let user = try context.requireUser()
+        let push = try await readPush(request)
+        let ticket = try tickets.submit(user: user.userID) { [service] in try await service.push(push, user: user) }
+        return jsonResponse(try JSONEncoder().encode(PushTicket(push: ticket)).map { $0 }, status: .accepted, gzip: false)
+    }
+
+    func readPush(_ request: Request) async throws -> PushRequest {
         let body = try await readBody(request, limit: service.limits.maxBodyBytes)
-        let push: PushRequest
-        do { push = try ChangeReader.pushRequest(body) } catch let e as JSONReadError {
+        do { return try ChangeReader.pushRequest(body) } catch let e as JSONReadError {
             throw SyncError(400, "bad_json", e.description)
         }
-        let response = try await service.push(push, user: user)
-        return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
     }
 
     func pull(_ request: Request, _ context: GlossRequestContext) async throws -> Response {

@@ -105,6 +105,8 @@ enum SyncBench {
         let runs = database == nil ? 3 : 1
         // GLOSS_BENCH_PUSH_WINDOW=1 measures pushes with one batch in flight (the default is 2)
         let pushWindow = ProcessInfo.processInfo.environment["GLOSS_BENCH_PUSH_WINDOW"].flatMap { Int($0) } ?? 2
+        // GLOSS_BENCH_TICKETS=0 pushes with one POST /v1/push per batch (the default uses tickets)
+        let ticketedPush = ProcessInfo.processInfo.environment["GLOSS_BENCH_TICKETS"] != "0"
         var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }  // the last one started
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
@@ -133,6 +135,7 @@ enum SyncBench {
             a = try Replica(home: home)
             clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
             clientA.pushWindow = pushWindow
+            clientA.ticketedPush = ticketedPush
             excerptTimes.append(try await seconds { _ = try await clientA.sync() })
             if run == 0 {
                 // annotations: half notes, half tags, written through the replica API
@@ -157,6 +160,7 @@ enum SyncBench {
             a = try Replica(home: home)
             clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
             clientA.pushWindow = pushWindow
+            clientA.ticketedPush = ticketedPush
             annotationTimes.append(try await seconds { _ = try await clientA.sync() })
         }
         let excerptPush = median(excerptTimes), push = median(annotationTimes)
