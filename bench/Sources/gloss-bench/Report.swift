@@ -135,7 +135,10 @@ enum Report {
             | annotations as a replica stores them (note rows + full-text index, tag rows) | \(rate(n("raw.replica_annotations"))) |
 
             All in one transaction, WAL, synchronous=NORMAL, through the same thin libsqlite3 wrapper
-            Gloss uses.
+            Gloss uses. The daemon's rows are stored in the daemon's own schema (its migration:
+            indexes, foreign keys) with the same values (a user id like the daemon's, each change's
+            id, kind, excerpt, field key and JSON); what raw SQLite leaves out is Gloss's own work:
+            HTTP, decoding, checking and merging.
 
             """
         return out
