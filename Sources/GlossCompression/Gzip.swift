@@ -64,13 +64,15 @@ public enum Gzip {
     /// Decompresses a gzip body of at most `limit` bytes. A single member whose trailer states
     /// its true size (every body Gloss sends) is inflated in one call by libdeflate; anything
     /// else (a size that lies, several members, corruption) goes through zlib's streaming
-    /// inflate, which enforces the limit as it goes and names the problem.
+    /// inflate, which enforces the limit as it goes and names the problem. Bodies of several
+    /// members, or with bytes after the member, are refused.
     public static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
         if input.count >= 18 {
             // ISIZE: the uncompressed size modulo 2^32, little-endian, in the last four bytes
             let size = input.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
             if size > limit { throw GzipError.tooLarge(limit: limit) }
-            if let output = deflateDecompress(input, size: size) { return output }
+            // deflate expands at most 1032:1, so a larger claim is a lie: never allocate for it
+            if size <= input.count * 1032, let output = deflateDecompress(input, size: size) { return output }
         }
         return try zlibDecompress(input, limit: limit)
     }
@@ -112,7 +114,11 @@ public enum Gzip {
                 }
                 if output.count + produced > limit { throw GzipError.tooLarge(limit: limit) }
                 output.append(contentsOf: chunk[0..<produced])
-                if rc == Z_STREAM_END { return }
+                if rc == Z_STREAM_END {
+                    // one member only: anything after it (a second member, junk) is refused
+                    if stream.avail_in > 0 { throw GzipError.corrupt("data after the end of the gzip stream") }
+                    return
+                }
                 if rc != Z_OK {
                     let message = stream.msg.map { String(cString: $0) } ?? "code \(rc)"
                     throw GzipError.corrupt(message)

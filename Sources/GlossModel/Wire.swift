@@ -6,9 +6,6 @@ public struct PushRequest: Sendable, Codable {
     public init(changes: [Change]) { self.changes = changes }
 }
 
-/// `POST /v1/push` answer: the ids of the changes the daemon has durably recorded (accepted now or
-/// earlier), how many of them lost their merge, and the daemon's clock so the replica's clock can
-/// move past it.
 /// The answer to `POST /v1/pushes`: the ticket to fetch the push's outcome with
 /// (`GET /v1/pushes/TICKET`, which answers a `PushResponse` or the push's error).
 public struct PushTicket: Sendable, Codable, Equatable {
@@ -16,6 +13,9 @@ public struct PushTicket: Sendable, Codable, Equatable {
     public init(push: String) { self.push = push }
 }
 
+/// `POST /v1/push` answer: the ids of the changes the daemon has durably recorded (accepted now or
+/// earlier), how many of them lost their merge, and the daemon's clock so the replica's clock can
+/// move past it.
 public struct PushResponse: Sendable, Codable {
     public var acknowledged: [String]
     public var conflicts: Int

@@ -34,7 +34,13 @@ extension Replica {
     /// The same batch as change ids and JSON texts, ready to splice into a push body without
     /// decoding (field changes are stored as the JSON sync sends), starting after `position`
     /// (a batch already in flight), with the position after it.
+    /// Both reads run in one read transaction, so an import landing between them cannot put a
+    /// field change in this batch ahead of its excerpt.
     public func outboxJSONBatch(limit: Int, after position: OutboxPosition = OutboxPosition()) throws -> OutboxBatch {
+        try db.transaction(immediate: false) { try readOutbox(limit: limit, after: position) }
+    }
+
+    func readOutbox(limit: Int, after position: OutboxPosition) throws -> OutboxBatch {
         var end = position
         // field changes acknowledged but not yet purged are skipped
         end.outboxSeq = max(end.outboxSeq, try acknowledgedOutboxSeq())

@@ -204,7 +204,7 @@ public final class Replica {
                 if try insertExcerpt(e) { imported += 1 } else { duplicates += 1 }
             }
             // every excerpt new here waits for the next push (one statement: cheaper than a row each)
-            try db.run("INSERT INTO excerpt_outbox(seq) SELECT seq FROM excerpt WHERE seq > ?", .int(lastSeq))
+            try db.run("INSERT OR IGNORE INTO excerpt_outbox(seq) SELECT seq FROM excerpt WHERE seq > ?", .int(lastSeq))
             try indexExcerpts(after: lastSeq)
             return (imported, duplicates)
         }

@@ -129,7 +129,7 @@ public final class SyncClient {
             if let (batch, _) = next { position = batch.end } else { drained = true }
         }
         func sendNext() -> Bool {
-            guard let (batch, request) = next, sent.count < pushWindow, Self.mayOverlap(batch, sent.map(\.batch)) else { return false }
+            guard let (batch, request) = next, sent.count < max(1, pushWindow), Self.mayOverlap(batch, sent.map(\.batch)) else { return false }
             sent.append((batch, startPush(request)))
             next = nil
             return true
@@ -200,8 +200,10 @@ public final class SyncClient {
     /// Waiting on a GET rather than on the POST matters on Linux: URLSession keeps polling a
     /// connection for write readiness after sending a large body, which spins a core until the
     /// answer comes (see `PushTickets` in glossd). When the daemon has no ticket to spare (429:
-    /// many of the user's devices pushing at once) or no tickets at all (404), the batch goes
-    /// as one `POST /v1/push`; any other answer is returned as it is.
+    /// many of the user's devices pushing at once) or no tickets at all (404), or when the
+    /// outcome is not found (404: the GET reached another daemon behind a load balancer, or
+    /// the daemon restarted), the batch goes again as one `POST /v1/push` (pushing a batch twice
+    /// is harmless: the daemon deduplicates by change id). Any other answer is returned as it is.
     func startPush(_ request: URLRequest) -> Task<(Data, URLResponse), Error> {
         let outcome = self.request("v1/pushes/", method: "GET", body: nil)
         var direct = request
@@ -210,12 +212,14 @@ public final class SyncClient {
             let (data, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode
             if status == 429 || status == 404 { return try await session.data(for: direct) }
-            guard status == 202, let ticket = try? JSONDecoder().decode(PushTicket.self, from: data),
+            guard status == 202, let ticket = try? JSONDecoder().decode(PushTicket.self, from: data), !ticket.push.isEmpty,
                 ticket.push.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
             else { return (data, response) }
             var wait = outcome
             wait.url = outcome.url!.appendingPathComponent(ticket.push)
-            return try await session.data(for: wait)
+            let answer = try await session.data(for: wait)
+            if (answer.1 as? HTTPURLResponse)?.statusCode == 404 { return try await session.data(for: direct) }
+            return answer
         }
     }
 

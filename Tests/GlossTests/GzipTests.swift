@@ -29,6 +29,16 @@ import Testing
         #expect(throws: GzipError.self) { try Gzip.decompress(inflated, limit: 1 << 25) }
     }
 
+    @Test func aSecondMemberOrTrailingBytesAreRefused() {
+        let one = Gzip.compress(text, level: 1)
+        #expect(throws: GzipError.self) { try Gzip.decompress(one + one, limit: 1 << 20) }
+        #expect(throws: GzipError.self) { try Gzip.decompress(one + [0x41, 0x42], limit: 1 << 20) }
+        // a 20-byte body claiming 16 MiB is not trusted with an allocation of that size
+        var tiny = Gzip.compress(Array("x".utf8), level: 1)
+        tiny.replaceSubrange((tiny.count - 4)..., with: [0, 0, 0, 1])
+        #expect(throws: GzipError.self) { try Gzip.decompress(tiny, limit: 1 << 25) }
+    }
+
     @Test func corruptAndTruncatedBodiesAreErrors() {
         let body = Gzip.compress(text, level: 1)
         #expect(throws: GzipError.self) { try Gzip.decompress(Array(body.prefix(body.count / 2)), limit: 1 << 20) }

@@ -21,27 +21,43 @@ public final class PushTickets: Sendable {
         let user: String
         let created: ContinuousClock.Instant
         let work: Task<PushResponse, Error>
+        /// A GET is waiting for (or has taken) the outcome: a second one finds nothing.
+        var claimed = false
+        var finished = false
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     let perUser: Int
+    let total: Int
     let keep: Duration
 
-    public init(perUser: Int = 32, keep: Duration = .seconds(300)) {
+    /// At most `perUser` tickets per user and `total` in all wait at once (429 beyond: the client
+    /// then pushes that batch in one request, which HTTP itself paces).
+    public init(perUser: Int = 32, total: Int = 256, keep: Duration = .seconds(300)) {
         self.perUser = perUser
+        self.total = total
         self.keep = keep
     }
 
-    /// Starts `work` for `user` and returns its ticket (429 when the user has `perUser` waiting).
+    /// Starts `work` for `user` and returns its ticket (429 when the user, or everyone, has
+    /// as many waiting as allowed).
     public func submit(user: String, _ work: @escaping @Sendable () async throws -> PushResponse) throws -> String {
         let ticket = UUID().uuidString.lowercased()
         try entries.withLock { entries in
+            // outcomes nobody asked for are dropped after `keep`, once their work has ended
             let now = ContinuousClock.now
-            entries = entries.filter { now - $0.value.created < keep }
-            guard entries.values.count(where: { $0.user == user }) < perUser else {
-                throw SyncError(429, "too_many_pushes", "\(perUser) pushes of yours are already waiting; fetch their outcomes (GET /v1/pushes/TICKET) before sending more")
+            entries = entries.filter { now - $0.value.created < keep || !$0.value.finished }
+            guard entries.count < total, entries.values.count(where: { $0.user == user }) < perUser else {
+                throw SyncError(
+                    429, "too_many_pushes",
+                    "too many pushes are waiting for their outcome to be fetched (GET /v1/pushes/TICKET); fetch them, or send this batch to POST /v1/push")
             }
-            entries[user + "/" + ticket] = Entry(user: user, created: now, work: Task { try await work() })
+            let key = user + "/" + ticket
+            let task = Task { [self] in
+                defer { self.entries.withLock { $0[key]?.finished = true } }
+                return try await work()
+            }
+            entries[key] = Entry(user: user, created: now, work: task)
         }
         return ticket
     }
@@ -49,12 +65,18 @@ public final class PushTickets: Sendable {
     /// Waits for the outcome of one of `user`'s pushes (its answer, or the error it ended with).
     public func outcome(user: String, ticket: String) async throws -> PushResponse {
         let key = user + "/" + ticket
-        guard let entry = entries.withLock({ $0[key] }) else {
+        let work: Task<PushResponse, Error>? = entries.withLock { entries in
+            guard var entry = entries[key], !entry.claimed else { return nil }
+            entry.claimed = true
+            entries[key] = entry
+            return entry.work
+        }
+        guard let work else {
             throw SyncError(
                 404, "unknown_push",
-                "no push with ticket '\(ticket.prefix(40))' is waiting for you (answered already, expired, or the daemon restarted): push the batch again")
+                "no push with ticket '\(ticket.prefix(40))' is waiting for you (answered already, expired, sent to another daemon, or the daemon restarted): push the batch again")
         }
-        let result = await entry.work.result
+        let result = await work.result
         entries.withLock { _ = $0.removeValue(forKey: key) }
         return try result.get()
     }
