@@ -17,15 +17,15 @@ final class Daemon: @unchecked Sendable {
     /// The daemon's log (stderr), kept in a file.
     var logPath: String { dir + "/glossd.log" }
 
-    init(maxSkewSeconds: Int = 300, database: String? = nil) throws {
+    init(maxSkewSeconds: Int = 300, database: String? = nil, arguments: [String] = []) throws {
         dir = TestSupport.tempDir("glossd")
         self.database = database ?? dir + "/glossd.sqlite"
-        try start(maxSkewSeconds: maxSkewSeconds)
+        try start(maxSkewSeconds: maxSkewSeconds, arguments: arguments)
     }
 
-    private func start(maxSkewSeconds: Int) throws {
+    private func start(maxSkewSeconds: Int, arguments: [String]) throws {
         process.executableURL = TestSupport.binDir.appendingPathComponent("glossd")
-        process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", "0", "--max-skew", String(maxSkewSeconds)]
+        process.arguments = ["serve", "--database", database, "--host", "127.0.0.1", "--port", "0", "--max-skew", String(maxSkewSeconds)] + arguments
         let out = Pipe()
         process.standardOutput = out
         FileManager.default.createFile(atPath: logPath, contents: nil)

@@ -221,6 +221,22 @@ import Testing
         for t in tickets { #expect(try await rawSend(daemon.url + "/v1/pushes/" + t, method: "GET", token: alice).status == 200) }
     }
 
+    @Test func aDaemonWithoutTicketsIsPushedToInOneRequestPerBatch() async throws {
+        let daemon = try Daemon(arguments: ["--no-push-tickets"])
+        let token = try daemon.addUser("alice")
+        #expect(try await rawPost(daemon.url + "/v1/pushes", token: token, body: Data("{\"changes\":[]}".utf8)).status == 404)
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        _ = try a.replica.importExcerpts(Array(sample.prefix(5)))
+        _ = try a.replica.addNote(excerptID: sample[0].id, body: "pushed without a ticket")
+        let client = try SyncClient(replica: a.replica, url: daemon.url, token: token, timeout: 20)
+        client.pushBatch = 2  // three batches, two in flight, each falling back to POST /v1/push
+        #expect(try await client.sync().pushed == 6)
+        #expect(try a.replica.status().pending == 0)
+        #expect(try await b.sync().pulled == 6)
+        #expect(try b.replica.notes().map(\.body) == ["pushed without a ticket"])
+    }
+
     @Test func aPullSkipsOnlyWhatTheSameSyncPushed() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")

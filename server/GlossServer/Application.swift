@@ -10,10 +10,14 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var limits: SyncLimits
-    public init(host: String = "127.0.0.1", port: Int = 8420, limits: SyncLimits = SyncLimits()) {
+    /// Serve ticketed pushes (`/v1/pushes`). Off behind a load balancer that may send a ticket's
+    /// GET to another daemon: clients then push with one `POST /v1/push` per batch.
+    public var pushTickets: Bool
+    public init(host: String = "127.0.0.1", port: Int = 8420, limits: SyncLimits = SyncLimits(), pushTickets: Bool = true) {
         self.host = host
         self.port = port
         self.limits = limits
+        self.pushTickets = pushTickets
     }
 }
 
@@ -49,12 +53,14 @@ public func buildApplication(
     }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(service: service))
     v1.post("push") { request, context in try await api.push(request, context) }
-    v1.post("pushes") { request, context in try await api.submitPush(request, context) }
-    v1.get("pushes/:ticket") { _, context in
-        let user = try context.requireUser()
-        let ticket = context.parameters.get("ticket") ?? ""
-        let response = try await api.tickets.outcome(user: user.userID, ticket: ticket)
-        return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
+    if configuration.pushTickets {
+        v1.post("pushes") { request, context in try await api.submitPush(request, context) }
+        v1.get("pushes/:ticket") { _, context in
+            let user = try context.requireUser()
+            let ticket = context.parameters.get("ticket") ?? ""
+            let response = try await api.tickets.outcome(user: user.userID, ticket: ticket)
+            return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
+        }
     }
     v1.post("pull") { request, context in try await api.pull(request, context) }
     v1.post("verify") { request, context in

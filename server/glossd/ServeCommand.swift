@@ -12,6 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (default: $GLOSSD_HOST or 127.0.0.1).") var host: String?
     @Option(help: "Port (default: $GLOSSD_PORT or 8420; 0 picks a free one).") var port: Int?
     @Option(help: "Largest allowed clock skew of pushed stamps, in seconds.") var maxSkew: Int = 300
+    @Flag(help: "Do not serve ticketed pushes (/v1/pushes): for daemons behind a load balancer that may send a ticket's two requests to different daemons.")
+    var noPushTickets = false
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -26,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (finalLimits, finalLogger) = (limits, logger)
         try await db.withService(limits: finalLimits) { service in
             let app = buildApplication(
-                configuration: ServerConfiguration(host: host, port: port, limits: finalLimits), service: service, logger: finalLogger
+                configuration: ServerConfiguration(host: host, port: port, limits: finalLimits, pushTickets: !noPushTickets), service: service,
+                logger: finalLogger
             ) { bound in
                 FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))
             }
