@@ -121,6 +121,14 @@ enum SyncBench {
         var pending = 0
         var a: Replica!
         var clientA: SyncClient!
+        /// The pushing replica, opened from `home`, and its client with the push settings above.
+        func pusher(_ home: String, _ daemon: Daemon) throws -> (Replica, SyncClient) {
+            let replica = try Replica(home: home)
+            let client = try SyncClient(replica: replica, url: daemon.url, token: daemon.token)
+            client.pushWindow = pushWindow
+            client.ticketedPush = ticketedPush
+            return (replica, client)
+        }
         for run in 0..<runs {
             if run > 0 {
                 daemon.process.terminate()
@@ -132,10 +140,7 @@ enum SyncBench {
             let home = dir + "/a\(run)"
             (a, clientA) = (nil, nil)
             try FileManager.default.copyItem(atPath: imported, toPath: home)
-            a = try Replica(home: home)
-            clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
-            clientA.pushWindow = pushWindow
-            clientA.ticketedPush = ticketedPush
+            (a, clientA) = try pusher(home, daemon)
             excerptTimes.append(try await seconds { _ = try await clientA.sync() })
             if run == 0 {
                 // annotations: half notes, half tags, written through the replica API
@@ -157,10 +162,7 @@ enum SyncBench {
             if run == 0 { try FileManager.default.copyItem(atPath: home, toPath: annotated) }
             try FileManager.default.removeItem(atPath: home)
             try FileManager.default.copyItem(atPath: annotated, toPath: home)
-            a = try Replica(home: home)
-            clientA = try SyncClient(replica: a, url: daemon.url, token: daemon.token)
-            clientA.pushWindow = pushWindow
-            clientA.ticketedPush = ticketedPush
+            (a, clientA) = try pusher(home, daemon)
             annotationTimes.append(try await seconds { _ = try await clientA.sync() })
         }
         let excerptPush = median(excerptTimes), push = median(annotationTimes)
