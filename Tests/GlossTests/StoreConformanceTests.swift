@@ -1,6 +1,7 @@
 import Foundation
 import GlossModel
 import GlossServer
+import GlossSQLite
 import Testing
 
 /// Every store-level behaviour sync relies on, run once per store.
@@ -123,6 +124,93 @@ import Testing
         #expect(try await store.fieldValue(userID: u.id, field: field) == FieldValue(value: "second", stamp: Self.stamp(20, "b")))
         #expect(try await store.superseded(userID: u.id, field: field).map(\.value) == ["first", "stale"])
         #expect(try await store.fieldValue(userID: u.id, field: changes[5].field!.description)?.value == "true")
+    }
+
+    /// Pushes that arrive together (the SQLite store stores the pushes waiting for its writer in
+    /// one transaction): each gets its own answer, and a push that fails fails alone.
+    @Test(arguments: Kind.allCases)
+    func concurrentPushesAreAnsweredEachAndFailAlone(kind: Kind) async throws {
+        guard let store = try await Self.makeStore(kind) else { return }
+        let users = [try await store.createUser(name: "a", now: 0), try await store.createUser(name: "b", now: 0)]
+        @Sendable func notes(_ prefix: String, _ n: Int, wall: Int64) -> [Change] {
+            (0..<n).map { .noteBody(Self.note("\(prefix)-\($0)"), body: "\(prefix) \($0)", stamp: Self.stamp(wall + Int64($0)), base: nil) }
+        }
+        @Sendable func outcome(_ userID: String, _ changes: [Change]) async -> Result<PushResult, any Error> {
+            do { return .success(try await store.push(userID: userID, changes: changes)) } catch { return .failure(error) }
+        }
+        // a large push first keeps the writer busy while the small ones queue up behind it
+        let big = notes("big", 3000, wall: 100)
+        let small = (0..<12).map { notes("s\($0)", 5, wall: 10_000 + Int64($0) * 10) }
+        // a push for a user that does not exist breaks the log's foreign key (database stores)
+        let failing = kind == .memory ? nil : notes("x", 3, wall: 5)
+        var answers: [Int: Result<PushResult, any Error>] = [:]
+        await withTaskGroup(of: (Int, Result<PushResult, any Error>).self) { group in
+            group.addTask { (-1, await outcome(users[0].id, big)) }
+            for (i, changes) in small.enumerated() { group.addTask { (i, await outcome(users[i % 2].id, changes)) } }
+            if let failing { group.addTask { (99, await outcome("no-such-user", failing)) } }
+            for await (i, r) in group { answers[i] = r }
+        }
+        var seqs: [Int64] = []
+        for (i, changes) in [(-1, big)] + small.enumerated().map({ ($0, $1) }) {
+            let r = try #require(try? answers[i]?.get(), "push \(i) failed")
+            #expect(r.acknowledged == changes.map(\.id) && r.accepted == changes.count && r.duplicates == 0, "push \(i)")
+            #expect(r.logged.count == changes.count && r.logged == r.logged.sorted(), "push \(i)")
+            seqs += r.logged
+        }
+        #expect(Set(seqs).count == seqs.count)
+        if failing != nil {
+            #expect(throws: (any Error).self) { try answers[99]!.get() }
+            #expect(try await store.pull(userID: "no-such-user", after: 0, limit: 100).isEmpty)
+        }
+        for (u, user) in users.enumerated() {
+            let expected = (u == 0 ? big : []) + small.enumerated().filter { $0.offset % 2 == u }.flatMap(\.element)
+            let log = try await store.pull(userID: user.id, after: 0, limit: 10_000)
+            #expect(Set(log.map(\.seq)).isSubset(of: Set(seqs)) && log.count == expected.count)
+            #expect(Set(try log.map { try ChangeJSON.decode($0.json).id }) == Set(expected.map(\.id)))
+            let last = try #require(expected.last)
+            #expect(try await store.fieldValue(userID: user.id, field: last.field!.description)?.value == FieldMergePlan.text(last))
+        }
+    }
+
+    /// The SQLite store's group commit, made certain: another connection holds the write lock
+    /// while the pushes queue up, so they are stored together, one of them failing (a user that
+    /// does not exist breaks the log's foreign key): the others are stored and answered, it
+    /// alone fails.
+    @Test func sqliteGroupCommitIsolatesAFailingPush() async throws {
+        let path = TestSupport.tempDir("group") + "/glossd.sqlite"
+        let store = try SQLiteStore(path: path, now: 0)
+        let u = try await store.createUser(name: "u", now: 0)
+        let blocker = try Database(path: path)
+        try blocker.execute("BEGIN IMMEDIATE")
+        let pushes: [(String, [Change])] = (0..<6).map { i in
+            (i == 3 ? "no-such-user" : u.id, [Change.noteBody(Self.note("g\(i)"), body: "push \(i)", stamp: Self.stamp(100 + Int64(i)), base: nil)])
+        }
+        try await withThrowingTaskGroup(of: (Int, Result<PushResult, any Error>).self) { group in
+            func send(_ i: Int) {
+                let (user, changes) = pushes[i]
+                group.addTask {
+                    do { return (i, .success(try await store.push(userID: user, changes: changes))) } catch { return (i, .failure(error)) }
+                }
+            }
+            // the first push waits for the lock inside the writer, the other five queue behind it
+            send(0)
+            try await Task.sleep(for: .milliseconds(200))
+            for i in 1..<pushes.count { send(i) }
+            let deadline = ContinuousClock.now + .seconds(4)
+            while store.pushesWaiting < pushes.count - 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(store.pushesWaiting >= pushes.count - 1)
+            try blocker.execute("COMMIT")
+            for try await (i, answer) in group {
+                if i == 3 {
+                    #expect(throws: (any Error).self) { try answer.get() }
+                } else {
+                    #expect(try answer.get().acknowledged == pushes[i].1.map(\.id))
+                }
+            }
+        }
+        #expect(store.largestGroup >= 5)
+        #expect(try await store.pull(userID: u.id, after: 0, limit: 100).count == 5)
+        #expect(try await store.pull(userID: "no-such-user", after: 0, limit: 100).isEmpty)
     }
 
     @Test(arguments: Kind.allCases)

@@ -138,62 +138,118 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         }
     }
 
+    /// A push waiting for the writer.
+    private struct Waiting {
+        var pusherID: String
+        var rows: [Row]
+        var continuation: CheckedContinuation<PushResult, any Error>
+    }
+    private let waiting = Mutex<[Waiting]>([])
+    private let largest = Atomic<Int>(0)
+    /// Pushes waiting for the writer now.
+    public var pushesWaiting: Int { waiting.withLock { $0.count } }
+    /// The most pushes stored in one transaction so far.
+    public var largestGroup: Int { largest.load(ordering: .relaxed) }
+    /// The most rows the writer stores in one group transaction (a push larger than this is one
+    /// transaction of its own).
+    static let groupRows = 8_000
+
     public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
         // ids, keys and JSON are computed outside the writer's queue: the writer is the one
         // serial stage of a push, so it only binds and steps (another push's rows are prepared
         // meanwhile)
         let rows = deliveries.map(Row.init)
-        return try await run { db in
-            try db.transaction {
-                var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
-                let insert = try db.prepare(
-                    "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, change_id) DO NOTHING")
-                let copy = try db.prepare("""
-                    INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
-                    SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND change_id = ?
-                    ON CONFLICT(user_id, change_id) DO NOTHING
-                    """)
-                let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?")
-                let supersede = try db.prepare(
-                    "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-                let upsert = try db.prepare(
-                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
-                for row in rows {
-                    let via: SQLValue = row.via.map { .text($0) } ?? .null
-                    if let (source, changeID) = row.copyFrom {
-                        try copy.run(.text(row.recipient), via, .text(source), .text(changeID))
-                        continue
-                    }
-                    guard let change = row.change else { continue }
-                    let mine = row.recipient == pusherID
-                    if mine { result.acknowledged.append(row.id) }
-                    try insert.run(
-                        .text(row.recipient), .text(row.id), .text(row.kind), .text(row.excerptID), row.key.map { .text($0) } ?? .null,
-                        row.collection.map { .text($0) } ?? .null, via, .text(row.json))
-                    if db.changes == 0 {
-                        if mine { result.duplicates += 1 }
-                        continue
-                    }
-                    if mine {
-                        result.accepted += 1
-                        result.logged.append(db.lastInsertRowID)
-                    }
-                    guard let key = row.key else { continue }
-                    try current.bind([.text(row.recipient), .text(key)])
-                    let value = try current.step() ? Stamp(current.text(1)).map { FieldValue(value: current.text(0), stamp: $0) } : nil
-                    current.reset()
-                    guard let plan = FieldMergePlan.plan(current: value, change: change) else { continue }
-                    if let (loser, winner) = plan.superseded {
-                        try supersede.run(.text(row.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
-                    }
-                    if let v = plan.newValue {
-                        try upsert.run(.text(row.recipient), .text(key), .text(v.value), .text(v.stamp.description))
-                    }
-                    if plan.conflict && mine { result.conflicts += 1 }
-                }
-                return result
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.withLock { $0.append(Waiting(pusherID: pusherID, rows: rows, continuation: continuation)) }
+            queue.async { [self] in
+                storeWaiting()
+                scheduleCheckpoint()
             }
         }
+    }
+
+    /// Group commit: stores the pushes waiting for the writer, in the order they came, in one
+    /// transaction, then answers them all; if that transaction fails, each push is tried again in
+    /// a transaction of its own, so one push's failure is that push's alone. A commit writes
+    /// every page the transaction changed to the WAL, and the log's and fields' indexes are keyed
+    /// by random ids, so each commit rewrites pages all over them: pushes that waited for the
+    /// same commit share its writes (measured with 20 clients at once: +5–7 % pushed/s, two
+    /// pairs). At most `groupRows` rows per group, so a group's dirty pages stay well inside
+    /// the page cache. Runs on `queue`.
+    private func storeWaiting() {
+        let group: [Waiting] = waiting.withLock { all in
+            var rows = 0
+            var n = 0
+            while n < all.count, n == 0 || rows + all[n].rows.count <= Self.groupRows {
+                rows += all[n].rows.count
+                n += 1
+            }
+            defer { all.removeFirst(n) }
+            return Array(all[..<n])
+        }
+        if group.isEmpty { return }  // an earlier call stored these already
+        _ = largest.max(group.count, ordering: .relaxed)
+        var results: [Result<PushResult, any Error>]
+        do {
+            results = try db.transaction { try group.map { .success(try store($0.rows, pusherID: $0.pusherID)) } }
+        } catch {
+            // nothing of the group was stored: each push again in a transaction of its own, so
+            // one push's failure is that push's alone
+            results = group.count == 1
+                ? [.failure(error)] : group.map { push in Result { try db.transaction { try store(push.rows, pusherID: push.pusherID) } } }
+        }
+        for (push, result) in zip(group, results) { push.continuation.resume(with: result) }
+    }
+
+    /// One push's rows, inside the writer's open transaction.
+    private func store(_ rows: [Row], pusherID: String) throws -> PushResult {
+        var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
+        let insert = try db.prepare(
+            "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, change_id) DO NOTHING")
+        let copy = try db.prepare("""
+            INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
+            SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND change_id = ?
+            ON CONFLICT(user_id, change_id) DO NOTHING
+            """)
+        let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?")
+        let supersede = try db.prepare(
+            "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        let upsert = try db.prepare(
+            "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+        for row in rows {
+            let via: SQLValue = row.via.map { .text($0) } ?? .null
+            if let (source, changeID) = row.copyFrom {
+                try copy.run(.text(row.recipient), via, .text(source), .text(changeID))
+                continue
+            }
+            guard let change = row.change else { continue }
+            let mine = row.recipient == pusherID
+            if mine { result.acknowledged.append(row.id) }
+            try insert.run(
+                .text(row.recipient), .text(row.id), .text(row.kind), .text(row.excerptID), row.key.map { .text($0) } ?? .null,
+                row.collection.map { .text($0) } ?? .null, via, .text(row.json))
+            if db.changes == 0 {
+                if mine { result.duplicates += 1 }
+                continue
+            }
+            if mine {
+                result.accepted += 1
+                result.logged.append(db.lastInsertRowID)
+            }
+            guard let key = row.key else { continue }
+            try current.bind([.text(row.recipient), .text(key)])
+            let value = try current.step() ? Stamp(current.text(1)).map { FieldValue(value: current.text(0), stamp: $0) } : nil
+            current.reset()
+            guard let plan = FieldMergePlan.plan(current: value, change: change) else { continue }
+            if let (loser, winner) = plan.superseded {
+                try supersede.run(.text(row.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
+            }
+            if let v = plan.newValue {
+                try upsert.run(.text(row.recipient), .text(key), .text(v.value), .text(v.stamp.description))
+            }
+            if plan.conflict && mine { result.conflicts += 1 }
+        }
+        return result
     }
 
     public func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange] {

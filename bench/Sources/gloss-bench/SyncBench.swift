@@ -74,6 +74,14 @@ enum SyncBench {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
+    /// Bytes a process has written through write(2) and friends so far (`wchar` in /proc/PID/io).
+    static func writtenBytes(_ pid: Int32) -> Int {
+        guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+            let line = io.split(separator: "\n").first(where: { $0.hasPrefix("wchar:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
     /// The same bootstrap by a `gloss sync` process (the gloss binary beside glossd), for its peak
     /// memory: pages are applied as they arrive, so it should not grow with the size of the sync.
     static func clientBootstrapMemory(glossd: String, home: String, url: String, token: String, key: String) {
@@ -107,6 +115,8 @@ enum SyncBench {
         let pushWindow = ProcessInfo.processInfo.environment["GLOSS_BENCH_PUSH_WINDOW"].flatMap { Int($0) } ?? 2
         // GLOSS_BENCH_TICKETS=0 pushes with one POST /v1/push per batch (the default uses tickets)
         let ticketedPush = ProcessInfo.processInfo.environment["GLOSS_BENCH_TICKETS"] != "0"
+        // GLOSS_BENCH_PUSH_BATCH=N pushes N changes per batch (the client's default otherwise)
+        let pushBatch = ProcessInfo.processInfo.environment["GLOSS_BENCH_PUSH_BATCH"].flatMap { Int($0) }
         var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }  // the last one started
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
@@ -119,6 +129,7 @@ enum SyncBench {
         _ = try Replica(home: imported).importExcerpts(corpus.excerpts)  // closed again at once
         var excerptTimes: [Double] = [], annotationTimes: [Double] = []
         var pending = 0
+        var pushWritten = 0
         var a: Replica!
         var clientA: SyncClient!
         /// The pushing replica, opened from `home`, and its client with the push settings above.
@@ -127,6 +138,7 @@ enum SyncBench {
             let client = try SyncClient(replica: replica, url: daemon.url, token: daemon.token)
             client.pushWindow = pushWindow
             client.ticketedPush = ticketedPush
+            if let pushBatch { client.pushBatch = pushBatch }
             return (replica, client)
         }
         for run in 0..<runs {
@@ -163,14 +175,17 @@ enum SyncBench {
             try FileManager.default.removeItem(atPath: home)
             try FileManager.default.copyItem(atPath: annotated, toPath: home)
             (a, clientA) = try pusher(home, daemon)
+            let written = writtenBytes(daemon.process.processIdentifier)
             annotationTimes.append(try await seconds { _ = try await clientA.sync() })
+            pushWritten = writtenBytes(daemon.process.processIdentifier) - written
         }
         let excerptPush = median(excerptTimes), push = median(annotationTimes)
         print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s), median of ", n, excerptPush, Double(n) / excerptPush) + times(excerptTimes))
         Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
         print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s), median of ", pending, push, Double(pending) / push) + times(annotationTimes))
         Results.record("\(key).push_annotations", Double(pending) / push, "changes/s")
-        print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB; it wrote \(pushWritten / 1_048_576) MB during the last push of notes and tags")
+        Results.record("\(key).push_written", Double(pushWritten) / 1_048_576, "MB")
         Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
 
         // with --daemons 2, readers go through a second daemon on the same database
