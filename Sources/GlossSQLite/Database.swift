@@ -25,6 +25,10 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB
     }
 
+    /// A constraint failed (unique, foreign key, check, not null): the statement's data, not the
+    /// database, was at fault.
+    public var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
+
     public var description: String {
         if isCorruption {
             return "the database \(path) is damaged or is not a Gloss database (\(message))"
