@@ -67,17 +67,15 @@ enum SyncBench {
         sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
 
-    static func rssKB(_ pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
+    static func rssKB(_ pid: Int32) -> Int { procField(pid, "status", "VmRSS:") }
 
     /// Bytes a process has written through write(2) and friends so far (`wchar` in /proc/PID/io).
-    static func writtenBytes(_ pid: Int32) -> Int {
-        guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
-            let line = io.split(separator: "\n").first(where: { $0.hasPrefix("wchar:") })
+    static func writtenBytes(_ pid: Int32) -> Int { procField(pid, "io", "wchar:") }
+
+    /// The number after `key` in /proc/PID/FILE (0 when the process or the line is gone).
+    static func procField(_ pid: Int32, _ file: String, _ key: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) })
         else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
