@@ -282,7 +282,7 @@ public final class Replica {
                         if try db.first("SELECT 1 FROM note WHERE id = ?", [.text(n.id)], { _ in true }) != nil { continue }
                         if let problem = Limits.validateNoteBody(n.body) { warnings.append("note \(n.id): \(problem)"); continue }
                         let created = ISOTime.parse(n.createdAt) ?? now()
-                        let header = NoteHeader(id: n.id.isEmpty ? UUID().uuidString.lowercased() : n.id, excerptId: e.id, createdAt: created, collection: n.collection)
+                        let header = NoteHeader(id: n.id.isEmpty ? NoteID.make(milliseconds: created) : n.id, excerptId: e.id, createdAt: created, collection: n.collection)
                         _ = try record(.noteBody(header, body: n.body, stamp: clock.tick(), base: nil))
                         notes += 1
                     }
@@ -473,7 +473,7 @@ public final class Replica {
     public func addNote(excerptID: String, body: String, collection: String? = nil) throws -> Note {
         if let problem = Limits.validateNoteBody(body) { throw ReplicaError.invalid(problem) }
         guard try excerpt(id: excerptID) != nil else { throw ReplicaError.unknownExcerpt(excerptID) }
-        let id = UUID().uuidString.lowercased()
+        let id = NoteID.make(milliseconds: now())
         try write {
             try withClock { clock in
                 let header = NoteHeader(id: id, excerptId: excerptID, createdAt: now(), collection: collection)

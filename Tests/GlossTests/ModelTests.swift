@@ -206,3 +206,22 @@ final class TimeSource: @unchecked Sendable {
         #expect(Change.noteBody(note, body: String(repeating: "x", count: Limits.maxNoteBytes + 1), stamp: s, base: nil).validationError() != nil)
     }
 }
+
+@Suite struct NoteIDTests {
+    @Test func noteIDsAreVersion7UUIDsThatSortByTime() throws {
+        var previous = ""
+        for ms: Int64 in [0, 1, 255, 256, 1_764_000_000_000, 1_764_000_000_001, 0xFFFF_FFFF_FFFF] {
+            let id = NoteID.make(milliseconds: ms)
+            let uuid = try #require(UUID(uuidString: id), "\(id) is a UUID")
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
+            #expect(bytes[6] >> 4 == 7 && bytes[8] >> 6 == 0b10, "version 7, variant 10")
+            #expect(bytes[0..<6].reduce(0) { $0 << 8 | Int64($1) } == ms)
+            #expect(id > previous, "a later millisecond sorts later as text")
+            previous = id
+        }
+        // the other 74 bits are random
+        let same = (0..<100).map { _ in NoteID.make(milliseconds: 1_764_000_000_000) }
+        #expect(Set(same).count == 100)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GlossMigrations
 import GlossModel
 import GlossServer
 import GlossSQLite
@@ -215,6 +216,46 @@ import Testing
         #expect(store.largestGroup >= 5)
         #expect(try await store.pull(userID: u.id, after: 0, limit: 100).count == 5)
         #expect(try await store.pull(userID: "no-such-user", after: 0, limit: 100).isEmpty)
+    }
+
+    @Test func sqliteVersion2KeepsAVersion1LogItsNumbersAndItsDuplicates() async throws {
+        // a version-1 store: the owner's excerpt, tag and note, then a row of another user's
+        // that was deleted since (a revoked share), so the log's high-water mark is above its rows
+        let path = TestSupport.tempDir("v1") + "/glossd.sqlite"
+        let e = Self.excerpt
+        let old: [Change] = [
+            .excerpt(e), .tag(excerptId: e.id, name: "shared", present: true, stamp: Self.stamp(10), base: nil),
+            .noteBody(Self.note(), body: "one", stamp: Self.stamp(11), base: nil),
+        ]
+        do {
+            let db = try Database(path: path)
+            try Migrator.migrate(db, [Migrations.server[0]], now: "0")
+            try db.execute("INSERT INTO app_user(id, name, created_at) VALUES ('o', 'owner', 0), ('m', 'member', 0)")
+            for (user, c) in old.map({ ("o", $0) }) + [("m", old[2])] {
+                try db.run(
+                    "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, payload) VALUES (?, ?, ?, ?, ?, ?)", .text(user), .text(c.id),
+                    .text(c.kindName), .text(c.excerptId), c.field.map { .text($0.description) } ?? .null, .text(ChangeWriter.json(c)))
+                if let f = c.field, case .tag(_, _, _, let s, _) = c {
+                    try db.run("INSERT INTO field_state(user_id, field, value, stamp) VALUES ('o', ?, 'true', ?)", .text(f.description), .text(s.description))
+                }
+            }
+            try db.execute("DELETE FROM change_log WHERE seq = 4")
+        }
+        let store = try SQLiteStore(path: path, now: 0)
+        let log = try await store.pull(userID: "o", after: 0, limit: 10)
+        #expect(log.map(\.seq) == [1, 2, 3])
+        #expect(try log.map { try ChangeJSON.decode($0.json) } == old)
+        // pushed again, the old changes are duplicates; a new one gets a number above any handed out
+        let later = Change.noteBody(Self.note("n2"), body: "two", stamp: Self.stamp(12), base: nil)
+        let again = try await store.push(userID: "o", changes: old + [later])
+        #expect(again.duplicates == 3 && again.accepted == 1)
+        #expect(again.logged.count == 1 && again.logged[0] > 4)
+        // the excerpt is still found by its id: a share backfills and copies it from the owner's log
+        let c = try await store.setMember(ownerID: "o", tag: "shared", memberID: "m", role: "reader", now: 5)
+        let content = try await store.backfill(collection: c)
+        #expect(content.contains(.excerpt(e)))
+        _ = try await store.deliver(pusherID: "m", [Delivery(recipient: "m", item: .copyExcerpt(e.id, from: "o"), via: c.name)])
+        #expect(try await store.pull(userID: "m", after: 0, limit: 10).map { try ChangeJSON.decode($0.json) } == [.excerpt(e)])
     }
 
     @Test(arguments: Kind.allCases)

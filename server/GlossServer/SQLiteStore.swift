@@ -211,11 +211,11 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     private func store(_ rows: [Row], pusherID: String) throws -> PushResult {
         var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
         let insert = try db.prepare(
-            "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, change_id) DO NOTHING")
+            "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, stamp, change_id) DO NOTHING")
         let copy = try db.prepare("""
             INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
-            SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND change_id = ?
-            ON CONFLICT(user_id, change_id) DO NOTHING
+            SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND stamp = '' AND change_id = ?
+            ON CONFLICT(user_id, stamp, change_id) DO NOTHING
             """)
         let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?")
         let supersede = try db.prepare(
@@ -372,7 +372,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
             for (field, stamp) in links {
                 let excerpt = String(field.dropFirst(4).prefix(32))
                 if let json = try db.first(
-                    "SELECT payload FROM change_log WHERE user_id = ? AND change_id = ?", [.text(c.ownerID), .text("e:" + excerpt)], { $0.text(0) })
+                    "SELECT payload FROM change_log WHERE user_id = ? AND stamp = '' AND change_id = ?", [.text(c.ownerID), .text("e:" + excerpt)], { $0.text(0) })
                 {
                     out.append(json)
                 }

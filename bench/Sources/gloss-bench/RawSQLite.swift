@@ -77,7 +77,7 @@ enum RawSQLite {
         try Migrator.migrate(server, Migrations.server, now: "0")
         let user = UUID().uuidString.lowercased()
         try server.run("INSERT INTO app_user(id, name, created_at) VALUES (?, 'raw', 0)", .text(user))
-        let logRow = "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(user_id, change_id) DO NOTHING"
+        let logRow = "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(user_id, stamp, change_id) DO NOTHING"
         let changes = parsed.excerpts.prefix(n).map { e in (e.id, Change.excerpt(e).id, ChangeWriter.json(.excerpt(e))) }
         let log = try seconds {
             try server.transaction {
@@ -98,7 +98,7 @@ enum RawSQLite {
             let stamp = Stamp(wall: 1_764_000_000_000 + Int64(i), counter: 0, node: "rawbench00000001")
             let e = ids[Int(rng.next() % UInt64(ids.count))]
             if i % 2 == 0 {
-                let h = NoteHeader(id: UUID().uuidString.lowercased(), excerptId: e, createdAt: stamp.wall, collection: nil)
+                let h = NoteHeader(id: NoteID.make(milliseconds: stamp.wall), excerptId: e, createdAt: stamp.wall, collection: nil)
                 let c = Change.noteBody(h, body: "Bench note \(i): compare the testimony with the archive record.", stamp: stamp, base: nil)
                 notes.append((c, ChangeWriter.json(c)))
             } else {
