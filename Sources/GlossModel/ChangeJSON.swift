@@ -185,8 +185,11 @@ public enum ChangeWriter {
         out.append(UInt8(ascii: "\""))
         // copy runs of bytes that need no escaping in one go
         var run = 0
-        for (i, b) in buf.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+        while true {
+            let i = JSONScan.plainRunEnd(buf, from: run)
             if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i])) }
+            if i == buf.count { break }
+            let b = buf[i]
             run = i + 1
             out.append(0x5C)
             switch b {
@@ -199,7 +202,6 @@ public enum ChangeWriter {
                 out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 &+ (b >> 4), (b & 0xF) < 10 ? 0x30 &+ (b & 0xF) : hex &+ (b & 0xF)])
             }
         }
-        if run < buf.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run...])) }
         out.append(UInt8(ascii: "\""))
     }
 }

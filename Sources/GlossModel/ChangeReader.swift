@@ -310,7 +310,7 @@ public struct ChangeReader {
         try expect(UInt8(ascii: "\""))
         let start = i
         // fast path: no escapes
-        while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
+        i = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: start) }
         guard i < b.count else { throw error("unterminated string") }
         if b[i] == UInt8(ascii: "\"") {
             i += 1
@@ -326,8 +326,9 @@ public struct ChangeReader {
             }
             if c < 0x20 { throw error("control character in a string") }
             if c != UInt8(ascii: "\\") {
-                out.append(c)
-                i += 1
+                let end = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: i + 1) }
+                out.append(contentsOf: b[i..<end])
+                i = end
                 continue
             }
             i += 1

@@ -36,6 +36,29 @@ import Testing
 
     /// Ids and numbers are written as bytes, not through String: they must come out as the
     /// plain string forms would.
+    @Test func everyOffsetOfAnEscapeRoundTrips() throws {
+        // strings are scanned eight bytes at a time: each character that needs escaping, at every
+        // offset of a word, among plain ASCII, multi-byte UTF-8 and bytes next to the special ones
+        let specials = ["\"", "\\", "\n", "\u{1}", "\u{1F}", "\t"]
+        let fillers = ["a", "é", "漢", "\u{7F}", " ", "!", "]", "🙂"]
+        for special in specials {
+            for filler in fillers {
+                for at in 0..<20 {
+                    let body = String(repeating: filler, count: at) + special + String(repeating: filler, count: 19 - at) + special
+                    let c = Change.noteBody(NoteHeader(id: "n", excerptId: "e", createdAt: 1), body: body, stamp: Stamp(wall: 1, counter: 0, node: "a"), base: nil)
+                    let json = ChangeWriter.json(c)
+                    #expect(try JSONDecoder().decode(Change.self, from: Data(json.utf8)) == c)
+                    #expect(try ChangeReader.pushRequest(Array("{\"changes\":[\(json)]}".utf8)).changes == [c])
+                }
+            }
+        }
+        // a raw control character inside a string is refused wherever it stands
+        for at in 0..<20 {
+            let body = Array("{\"changes\":[{\"kind\":\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: at) + [0x01] + Array("\"}]}".utf8)
+            #expect { _ = try ChangeReader.pushRequest(body) } throws: { "\($0)".contains("control character") }
+        }
+    }
+
     @Test func idsAndNumbersMatchTheirStringForms() throws {
         var rng = SeededRandom(seed: 5)
         for _ in 0..<300 {
