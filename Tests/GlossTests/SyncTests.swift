@@ -200,9 +200,16 @@ import Testing
         #expect(outcome.status == 200)
         #expect(try JSONDecoder().decode(PushResponse.self, from: outcome.body).acknowledged.count == 3)
         #expect(try await rawSend(outcomeURL, method: "GET", token: alice).status == 404, "an outcome is answered once")
-        // a body that does not parse is refused when it is taken; a change the daemon rejects,
-        // when the outcome is fetched (nothing of it stored)
-        #expect(try await rawPost(daemon.url + "/v1/pushes", token: alice, body: Data("{".utf8)).status == 400)
+        // a body that does not parse, and a change the daemon rejects, are refused when the
+        // outcome is fetched (the batch is parsed after the 202; nothing of either stored)
+        let malformed = try await rawPost(daemon.url + "/v1/pushes", token: alice, body: Data("{\"changes\": [{\"kind\": \"tag\"".utf8))
+        #expect(malformed.status == 202)
+        let unparsed = try await rawSend(
+            daemon.url + "/v1/pushes/" + (try JSONDecoder().decode(PushTicket.self, from: malformed.body).push), method: "GET", token: alice)
+        #expect(unparsed.status == 400)
+        #expect(String(decoding: unparsed.body, as: UTF8.self).contains("bad_json"))
+        // a body the daemon cannot read is refused at once, without a ticket
+        #expect(try await rawPost(daemon.url + "/v1/pushes", token: alice, body: body, headers: ["Content-Encoding": "br"]).status == 415)
         let ahead = Stamp(wall: Replica.systemNow() + 3_600_000, counter: 0, node: "skewed")
         let skewed = try JSONEncoder().encode(PushRequest(changes: [.tag(excerptId: sample[0].id, name: "t", present: true, stamp: ahead, base: nil)]))
         let late = try JSONDecoder().decode(PushTicket.self, from: try await rawPost(daemon.url + "/v1/pushes", token: alice, body: skewed).body).push

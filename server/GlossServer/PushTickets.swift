@@ -3,7 +3,7 @@ import GlossModel
 import Synchronization
 
 /// Pushes taken in two requests: `POST /v1/pushes` carries the batch and is answered as soon as it
-/// is read and parsed (202 and a ticket), while the batch is checked and stored in the
+/// is read (202 and a ticket), while the batch is parsed, checked and stored in the
 /// background; `GET /v1/pushes/TICKET` waits for the outcome and answers exactly what
 /// `POST /v1/push` would have.
 ///
