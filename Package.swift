@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gloss", targets: ["gloss"]),
+        .executable(name: "gloss-sync", targets: ["gloss-sync"]),
         .executable(name: "glossd", targets: ["glossd"]),
     ],
     dependencies: [
@@ -68,13 +69,26 @@ let package = Package(
             name: "GlossSyncClient",
             dependencies: ["GlossModel", "GlossReplica", "GlossCompression"],
             path: "Sources/GlossSyncClient", swiftSettings: strict),
+        // The CLI: `gloss` works offline and does not link the HTTP client; the commands that talk
+        // to glossd are `gloss-sync`, which `gloss` runs for them (client/sync/README.md).
+        .target(
+            name: "GlossCLI",
+            dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "client/common", swiftSettings: strict),
         .executableTarget(
             name: "gloss",
             dependencies: [
-                "GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient",
+                "GlossModel", "GlossCorpus", "GlossReplica", "GlossCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "client", swiftSettings: strict),
+            path: "client", exclude: ["common", "sync"], swiftSettings: strict),
+        .executableTarget(
+            name: "gloss-sync",
+            dependencies: [
+                "GlossModel", "GlossReplica", "GlossSyncClient", "GlossCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "client/sync", exclude: ["README.md"], swiftSettings: strict),
         // The sync daemon: storage protocol + stores, merge, HTTP API.
         .target(
             name: "GlossServer",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct CollectionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

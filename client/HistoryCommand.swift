@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 import GlossCorpus
 import GlossReplica
 

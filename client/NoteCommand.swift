@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct NoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

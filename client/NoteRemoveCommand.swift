@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct NoteRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

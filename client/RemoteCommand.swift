@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct RemoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remote", abstract: "Configure the sync daemon.", subcommands: [RemoteSetCommand.self])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct SourcesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sources", abstract: "List sources with their excerpt counts.")

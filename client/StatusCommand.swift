@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Pending changes, remote and last sync.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct TagAddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Tag an excerpt.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

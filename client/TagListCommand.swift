@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct TagListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List tags with how many excerpts carry each.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 struct TagRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove tags from an excerpt.")

@@ -73,6 +73,25 @@ import Testing
         #expect(try gloss(home, "history", note.id, "--json").json([HistoryJSON].self).count == 3)
     }
 
+    @Test func commandsThatTalkToGlossdRunInGlossSyncBesideGloss() throws {
+        let bin = TestSupport.binDir
+        // gloss passes them through, arguments and all: the help is gloss-sync's
+        let help = try runProcess(bin.appendingPathComponent("gloss").path, ["sync", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--timeout"), "\(help.stdout)")
+        // only gloss-sync loads the HTTP client (libcurl and its libraries)
+        let loads = { (name: String) in
+            try runProcess(bin.appendingPathComponent(name).path, ["--version"], environment: ["LD_DEBUG": "libs"]).stderr.contains("libcurl")
+        }
+        #expect(try !loads("gloss"))
+        #expect(try loads("gloss-sync"))
+        // without gloss-sync beside it, gloss says so
+        let alone = TestSupport.tempDir("alone") + "/gloss"
+        try FileManager.default.copyItem(atPath: bin.appendingPathComponent("gloss").path, toPath: alone)
+        let r = try runProcess(alone, ["sync", "--home", TestSupport.tempDir()])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("gloss-sync") && r.stderr.contains("install both"), "\(r.stderr)")
+    }
+
     @Test func errorsAreOneLineWithNonZeroExit() throws {
         let home = TestSupport.tempDir("cli-errors")
         _ = try gloss(home, "import", "--sample")

@@ -1,9 +1,10 @@
 import ArgumentParser
+import GlossCLI
 import GlossSyncClient
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Push local changes to the daemon and pull everyone else's.")
+        commandName: "sync", abstract: RemoteCommandAbstract.sync)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions

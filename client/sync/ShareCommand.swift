@@ -1,10 +1,11 @@
 import ArgumentParser
+import GlossCLI
 import GlossModel
 import GlossSyncClient
 
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "share", abstract: "Share your TAG with a user as a live collection (or change their role). Needs the daemon.")
+        commandName: "share", abstract: RemoteCommandAbstract.share)
 
     enum Role: String, ExpressibleByArgument, CaseIterable { case reader, editor }
 
@@ -25,7 +26,7 @@ struct ShareCommand: AsyncParsableCommand {
 
 struct UnshareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unshare", abstract: "Stop sharing your TAG with a user; their replicas drop it at their next sync.")
+        commandName: "unshare", abstract: RemoteCommandAbstract.unshare)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The shared tag.") var tag: String
@@ -40,7 +41,7 @@ struct UnshareCommand: AsyncParsableCommand {
 
 struct CollectionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "collections", abstract: "Collections you own and those shared with you.")
+        commandName: "collections", abstract: RemoteCommandAbstract.collections)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions

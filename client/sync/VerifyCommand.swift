@@ -1,10 +1,11 @@
 import ArgumentParser
+import GlossCLI
 import GlossSyncClient
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the replica file, sync, then compare this replica's state with the daemon's, field by field.",
+        abstract: RemoteCommandAbstract.verify,
         discussion: "With --repair, refetch what is missing or damaged here and re-send what the daemon lacks, without deleting the replica.")
 
     @OptionGroup var global: GlobalOptions

@@ -4,11 +4,13 @@ import GlossCorpus
 import GlossReplica
 
 /// Flags every command shares.
-struct GlobalOptions: ParsableArguments {
+public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Replica folder (default: $GLOSS_HOME, else $XDG_DATA_HOME/gloss).")
-    var home: String?
+    public var home: String?
 
-    var resolvedHome: String {
+    public init() {}
+
+    public var resolvedHome: String {
         if let home { return home }
         let env = ProcessInfo.processInfo.environment
         if let h = env["GLOSS_HOME"], !h.isEmpty { return h }
@@ -16,18 +18,20 @@ struct GlobalOptions: ParsableArguments {
         return NSHomeDirectory() + "/.local/share/gloss"
     }
 
-    func openReplica() throws -> Replica { try Replica(home: resolvedHome) }
+    public func openReplica() throws -> Replica { try Replica(home: resolvedHome) }
 }
 
 /// `--json`: print only JSON on stdout.
-struct OutputOptions: ParsableArguments {
+public struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON only (on stdout).")
-    var json = false
+    public var json = false
+
+    public init() {}
 }
 
 /// Writing to the terminal.
-enum Output {
-    static func json<T: Encodable>(_ value: T) throws {
+public enum Output {
+    public static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(value)
@@ -35,16 +39,16 @@ enum Output {
         FileHandle.standardOutput.write(data)
     }
 
-    static func line(_ s: String = "") { print(s) }
+    public static func line(_ s: String = "") { print(s) }
 
-    static func message(_ s: String) {
+    public static func message(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    public static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
+    public static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
-    static var width: Int {
+    public static var width: Int {
         var size = winsize()
         if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 {
             return Int(size.ws_col)
@@ -52,11 +56,11 @@ enum Output {
         return 80
     }
 
-    static func bold(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-    static func dim(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
+    public static func bold(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+    public static func dim(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
 
     /// Word-wraps `text` to `width` columns with `indent` before every line.
-    static func wrap(_ text: String, width: Int = Output.width, indent: String = "") -> String {
+    public static func wrap(_ text: String, width: Int = Output.width, indent: String = "") -> String {
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = indent
@@ -72,20 +76,20 @@ enum Output {
         return lines.joined(separator: "\n")
     }
 
-    static func clip(_ text: String, _ n: Int) -> String {
+    public static func clip(_ text: String, _ n: Int) -> String {
         let flat = text.replacingOccurrences(of: "\n", with: " ")
         return flat.count <= n ? flat : String(flat.prefix(n - 1)) + "…"
     }
 
-    static func short(_ id: String) -> String { String(id.prefix(8)) }
+    public static func short(_ id: String) -> String { String(id.prefix(8)) }
 
-    static func date(_ ms: Int64) -> String {
+    public static func date(_ ms: Int64) -> String {
         let iso = ISOTime.format(ms)
         return String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ")
     }
 
     /// A short human citation: `Strong, The Soviets Expected It (1941), p. 134`.
-    static func shortCitation(_ r: ExcerptRecord) -> String {
+    public static func shortCitation(_ r: ExcerptRecord) -> String {
         let c = r.citation
         guard !c.title.isEmpty else { return c.raw }
         var s = ""
@@ -98,7 +102,17 @@ enum Output {
 }
 
 /// A runtime failure: printed as one line on stderr, exit status 1.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+public struct CLIError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+/// What `gloss --help` says of the commands that talk to glossd: they run in `gloss-sync`, and
+/// `gloss` lists them with the same words.
+public enum RemoteCommandAbstract {
+    public static let sync = "Push local changes to the daemon and pull everyone else's."
+    public static let share = "Share your TAG with a user as a live collection (or change their role). Needs the daemon."
+    public static let unshare = "Stop sharing your TAG with a user; their replicas drop it at their next sync."
+    public static let collections = "Collections you own and those shared with you."
+    public static let verify = "Check the replica file, sync, then compare this replica's state with the daemon's, field by field."
 }
