@@ -33,33 +33,45 @@ extension Replica {
 
     /// The same batch as change ids and JSON texts, ready to splice into a push body without
     /// decoding (field changes are stored as the JSON sync sends), starting after `position`
-    /// (a batch already in flight), with the position after it.
+    /// (a batch already in flight), with the position after it: at most `limit` changes, and no
+    /// more once their JSON reaches `maxBytes` (at least one change), so that a batch of long
+    /// excerpts stays far below the daemon's body limit (32 MiB).
     /// Both reads run in one read transaction, so an import landing between them cannot put a
     /// field change in this batch ahead of its excerpt.
-    public func outboxJSONBatch(limit: Int, after position: OutboxPosition = OutboxPosition()) throws -> OutboxBatch {
-        try db.transaction(immediate: false) { try readOutbox(limit: limit, after: position) }
+    public func outboxJSONBatch(limit: Int, maxBytes: Int = 4 << 20, after position: OutboxPosition = OutboxPosition()) throws -> OutboxBatch {
+        try db.transaction(immediate: false) { try readOutbox(limit: limit, maxBytes: maxBytes, after: position) }
     }
 
-    func readOutbox(limit: Int, after position: OutboxPosition) throws -> OutboxBatch {
+    func readOutbox(limit: Int, maxBytes: Int, after position: OutboxPosition) throws -> OutboxBatch {
         var end = position
         // field changes acknowledged but not yet purged are skipped
         end.outboxSeq = max(end.outboxSeq, try acknowledgedOutboxSeq())
         let from = end
-        var changes = try db.query(
+        var changes: [(id: String, json: String)] = []
+        var bytes = 0
+        /// Steps `sql` and adds what `row` makes of each row, until `limit` or `maxBytes`.
+        func read(_ sql: String, after seq: Int64, _ row: (Statement) -> (id: String, json: String)) throws {
+            let statement = try db.prepare(sql)
+            defer { statement.reset() }
+            try statement.bind([.int(seq), .int(Int64(limit - changes.count))])
+            while bytes < maxBytes, try statement.step() {
+                let change = row(statement)
+                bytes += change.json.utf8.count
+                changes.append(change)
+            }
+        }
+        try read(
             "SELECT \(Replica.excerptColumns), e.seq FROM excerpt_outbox o JOIN excerpt e ON e.seq = o.seq JOIN source s ON s.id = e.source_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?",
-            [.int(from.excerptSeq), .int(Int64(limit))]
-        ) { s -> (id: String, json: String) in
+            after: from.excerptSeq
+        ) { s in
             let change = Change.excerpt(readExcerpt(s))
             end.excerptSeq = s.int(Replica.excerptColumnCount)
             return (change.id, ChangeWriter.json(change))
         }
-        if changes.count < limit {
-            changes += try db.query(
-                "SELECT change_id, payload, seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                [.int(from.outboxSeq), .int(Int64(limit - changes.count))]
-            ) {
-                end.outboxSeq = $0.int(2)
-                return ($0.text(0), $0.text(1))
+        if changes.count < limit, bytes < maxBytes {
+            try read("SELECT change_id, payload, seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", after: from.outboxSeq) { s in
+                end.outboxSeq = s.int(2)
+                return (s.text(0), s.text(1))
             }
         }
         return OutboxBatch(changes: changes, start: from, end: end)

@@ -244,6 +244,40 @@ import Testing
         #expect(try b.replica.notes().map(\.body) == ["pushed without a ticket"])
     }
 
+    @Test func longExcerptsArePushedInBatchesBoundedBySize() async throws {
+        // 2,000 excerpts of 20 KB would make one 40 MB batch, over the daemon's 32 MiB body limit:
+        // a batch also ends at a size (a small one here, so that the test stays small)
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        let long = (0..<12).map { i in
+            Excerpt(text: String(repeating: "Long passage \(i). ", count: 1500), citation: sample[i].citation, compilation: "")
+        }
+        _ = try a.replica.importExcerpts(long)
+        _ = try a.replica.addNote(excerptID: long[0].id, body: "after the excerpts")
+        let maxBytes = 64 * 1024
+        var position = OutboxPosition()
+        var batches: [OutboxBatch] = []
+        for _ in 0..<20 {
+            let batch = try a.replica.outboxJSONBatch(limit: 2_000, maxBytes: maxBytes, after: position)
+            if batch.isEmpty { break }
+            batches.append(batch)
+            position = batch.end
+        }
+        #expect(batches.count >= 4)
+        for batch in batches { #expect(batch.changes.dropLast().map(\.json.utf8.count).reduce(0, +) < maxBytes) }
+        let ids = batches.flatMap { $0.changes.map(\.id) }
+        #expect(ids.count == 13 && Array(ids.prefix(12)) == long.map { Change.excerpt($0).id }, "the whole outbox, excerpts first, in order")
+        // through the daemon, in those batches
+        let client = try SyncClient(replica: a.replica, url: daemon.url, token: token, timeout: 20)
+        client.pushBatchBytes = maxBytes
+        #expect(try await client.sync().pushed == 13)
+        #expect(try a.replica.status().pending == 0)
+        #expect(try await b.sync().pulled == 13)
+        #expect(try b.replica.notes().map(\.body) == ["after the excerpts"])
+    }
+
     @Test func aPullSkipsOnlyWhatTheSameSyncPushed() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")
