@@ -17,7 +17,7 @@ struct NoteListCommand: ParsableCommand {
         if notes.isEmpty { return Output.message("no notes") }
         for n in notes {
             let collection = n.collection.map { " in \($0)" } ?? ""
-            Output.line(Output.bold(Output.short(n.id)) + Output.dim("  on \(Output.short(n.excerptId))  \(Output.date(n.updatedAt))\(collection)"))
+            Output.line(Output.bold(try replica.shortNoteID(n.id)) + Output.dim("  on \(Output.short(n.excerptId))  \(Output.date(n.updatedAt))\(collection)"))
             Output.line(Output.wrap(n.body, indent: "    "))
         }
     }

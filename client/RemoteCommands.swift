@@ -8,7 +8,8 @@ enum GlossSyncBinary {
     static let help = ArgumentHelp("Options and arguments, passed to gloss-sync ('gloss COMMAND --help' lists them).")
 
     static func exec(_ command: String, _ arguments: [String]) throws -> Never {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? Bundle.main.executableURL?.resolvingSymlinksInPath().path ?? CommandLine.arguments[0]
         let path = URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent("gloss-sync").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw CLIError("'gloss \(command)' runs gloss-sync, which is not beside gloss (\(path)): install both (swift build builds both)")

@@ -24,7 +24,7 @@ struct SearchCommand: ParsableCommand {
             return
         }
         for h in hits {
-            let what = h.kind == "note" ? "note \(Output.short(h.noteId ?? "")) on " : ""
+            let what = try h.noteId.map { "note \(try replica.shortNoteID($0)) on " } ?? ""
             Output.line(Output.bold(what + Output.short(h.excerptId)) + Output.dim("  " + Output.clip(h.citation, Output.width - 12 - what.count)))
             Output.line(Output.wrap(h.snippet.replacingOccurrences(of: "\n", with: " "), indent: "    "))
         }

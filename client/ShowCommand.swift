@@ -37,7 +37,7 @@ struct ShowCommand: ParsableCommand {
             Output.line("notes:")
             for n in r.notes {
                 let collection = n.collection.map { " in \($0)" } ?? ""
-                Output.line("  " + Output.bold(Output.short(n.id)) + Output.dim("  \(n.updatedAt.prefix(16).replacingOccurrences(of: "T", with: " "))\(collection)"))
+                Output.line("  " + Output.bold(try replica.shortNoteID(n.id)) + Output.dim("  \(n.updatedAt.prefix(16).replacingOccurrences(of: "T", with: " "))\(collection)"))
                 Output.line(Output.wrap(n.body, indent: "    "))
             }
         }

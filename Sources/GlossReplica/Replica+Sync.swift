@@ -49,6 +49,7 @@ extension Replica {
         let from = end
         var changes: [(id: String, json: String)] = []
         var bytes = 0
+        let maxBytes = max(1, maxBytes)  // at least one change per batch
         /// Steps `sql` and adds what `row` makes of each row, until `limit` or `maxBytes`.
         func read(_ sql: String, after seq: Int64, _ row: (Statement) -> (id: String, json: String)) throws {
             let statement = try db.prepare(sql)

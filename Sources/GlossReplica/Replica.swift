@@ -304,6 +304,22 @@ public final class Replica {
         try resolve(prefix, table: "note", kind: "note") { .unknownNote($0) }
     }
 
+    /// The shortest prefix of a note's id, 8 characters at least, that no other note's id starts
+    /// with: what the CLI prints. Note ids begin with their creation time (UUID v7), so notes made
+    /// within a minute share their first 8 characters, and a fixed-length prefix would not tell
+    /// them apart.
+    public func shortNoteID(_ id: String) throws -> String {
+        let neighbours = try db.query("""
+            SELECT id FROM (SELECT id FROM note WHERE id < ?1 ORDER BY id DESC LIMIT 1)
+            UNION ALL SELECT id FROM (SELECT id FROM note WHERE id > ?1 ORDER BY id LIMIT 1)
+            """, [.text(id)]) { $0.text(0) }
+        var length = 8
+        for other in neighbours {
+            length = max(length, zip(id.utf8, other.utf8).prefix { $0 == $1 }.count + 1)
+        }
+        return String(id.prefix(length))
+    }
+
     private func resolve(_ prefix: String, table: String, kind: String, unknown: (String) -> ReplicaError) throws -> String {
         let p = prefix.trimmingWhitespace().lowercased()
         guard p.count >= 4 else { throw ReplicaError.prefixTooShort(p) }

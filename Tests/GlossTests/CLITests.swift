@@ -1,4 +1,5 @@
 import Foundation
+import GlossReplica
 import Testing
 
 /// The `gloss` binary end to end, in temporary homes.
@@ -71,6 +72,25 @@ import Testing
         #expect(try gloss(home, "note", "rm", note.id).status == 0)
         #expect(try gloss(home, "note", "list", prefix, "--json").json([NoteJSON].self).isEmpty)
         #expect(try gloss(home, "history", note.id, "--json").json([HistoryJSON].self).count == 3)
+    }
+
+    @Test func notesMadeTheSameMinuteArePrintedWithDistinctIDsThatResolve() throws {
+        // note ids begin with their creation time: three notes made at once share their first
+        // 8 characters, so each is printed by the shortest prefix that is its own
+        let home = TestSupport.tempDir("cli")
+        #expect(try gloss(home, "import", TestSupport.sampleCorpusPath).status == 0)
+        let excerpt = try gloss(home, "list", "--json").json([ExcerptJSON].self)[0].id
+        let replica = try Replica(home: home)
+        let ids = try (0..<3).map { i in try replica.addNote(excerptID: excerpt, body: "note \(i)").id }
+        let listed = try gloss(home, "note", "list")
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let shown = listed.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { String($0.split(separator: " ")[0]) }
+        #expect(shown.count == 3 && Set(shown).count == 3, "\(listed.stdout)")
+        for short in shown {
+            #expect(ids.contains { $0.hasPrefix(short) })
+            let history = try gloss(home, "history", short)
+            #expect(history.status == 0, "\(short): \(history.stderr)")
+        }
     }
 
     @Test func commandsThatTalkToGlossdRunInGlossSyncBesideGloss() throws {

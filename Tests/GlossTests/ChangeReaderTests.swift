@@ -34,8 +34,6 @@ import Testing
         #expect(try ChangeReader.pushRequest(Array(padded.utf8)).changes == [changes[0]])
     }
 
-    /// Ids and numbers are written as bytes, not through String: they must come out as the
-    /// plain string forms would.
     @Test func everyOffsetOfAnEscapeRoundTrips() throws {
         // strings are scanned eight bytes at a time: each character that needs escaping, at every
         // offset of a word, among plain ASCII, multi-byte UTF-8 and bytes next to the special ones
@@ -59,6 +57,8 @@ import Testing
         }
     }
 
+    /// Ids and numbers are written as bytes, not through String: they must come out as the
+    /// plain string forms would.
     @Test func idsAndNumbersMatchTheirStringForms() throws {
         var rng = SeededRandom(seed: 5)
         for _ in 0..<300 {

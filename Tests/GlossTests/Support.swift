@@ -12,7 +12,7 @@ enum TestSupport {
         Array(try Data(contentsOf: URL(fileURLWithPath: sampleCorpusPath)))
     }
 
-    /// Folder holding the built executables (`gloss`, `glossd`).
+    /// Folder holding the built executables (`gloss`, `gloss-sync`, `glossd`).
     static var binDir: URL {
         if let dir = ProcessInfo.processInfo.environment["GLOSS_BIN_DIR"] { return URL(fileURLWithPath: dir) }
         let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

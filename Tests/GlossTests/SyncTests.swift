@@ -216,6 +216,8 @@ import Testing
         let refused = try await rawSend(daemon.url + "/v1/pushes/" + late, method: "GET", token: alice)
         #expect(refused.status == 400)
         #expect(String(decoding: refused.body, as: UTF8.self).contains("clock_skew"))
+        let log = try await rawPost(daemon.url + "/v1/pull", token: alice, body: try JSONEncoder().encode(PullRequest(after: 0)))
+        #expect(try JSONDecoder().decode(PullResponse.self, from: log.body).changes.count == 3, "only the first push's three excerpts are stored")
         // at most 32 outcomes wait per user
         var tickets: [String] = []
         for _ in 0..<32 {
@@ -269,7 +271,8 @@ import Testing
         for batch in batches { #expect(batch.changes.dropLast().map(\.json.utf8.count).reduce(0, +) < maxBytes) }
         let ids = batches.flatMap { $0.changes.map(\.id) }
         #expect(ids.count == 13 && Array(ids.prefix(12)) == long.map { Change.excerpt($0).id }, "the whole outbox, excerpts first, in order")
-        // through the daemon, in those batches
+        // through the daemon, with the client's bound set to the same size (the replica's batches
+        // are checked above; the client passes its bound to them)
         let client = try SyncClient(replica: a.replica, url: daemon.url, token: token, timeout: 20)
         client.pushBatchBytes = maxBytes
         #expect(try await client.sync().pushed == 13)
