@@ -236,8 +236,16 @@ public enum Migrator {
         let current = Int(try db.first("PRAGMA user_version") { $0.int(0) } ?? 0)
         let known = migrations.map(\.version).max() ?? 0
         if current > known { throw SchemaTooNewError(path: db.path, onDisk: current, known: known) }
+        try apply(db, migrations, after: current, now: now)
+    }
+
+    /// Applies the migrations above `current`. Each runs in its own write transaction, which
+    /// reads the version again: another process (`glossd serve` starting while `glossd token add`
+    /// runs) may have applied it since `current` was read, and then it is skipped, not repeated.
+    public static func apply(_ db: Database, _ migrations: [MigrationFile], after current: Int, now: String) throws {
         for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
             try db.transaction {
+                guard try version(db) < m.version else { return }
                 try db.execute(m.sql)
                 try db.run(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",

@@ -66,6 +66,20 @@ import Testing
         #expect(try replica.status().pending == 1)
     }
 
+    @Test func aMigrationAnotherProcessAppliedMeanwhileIsSkipped() throws {
+        // two processes open a version-1 daemon file at once (glossd serve starting while glossd
+        // token add runs): both read version 1, one of them applies version 2 first
+        let path = TestSupport.tempDir() + "/glossd.sqlite"
+        let first = try Database(path: path)
+        let second = try Database(path: path)
+        try Migrator.migrate(first, [Migrations.server[0]], now: "0")
+        let seenBySecond = try Migrator.version(second)
+        try Migrator.migrate(first, Migrations.server, now: "1")
+        try Migrator.apply(second, Migrations.server, after: seenBySecond, now: "2")
+        #expect(try second.query("SELECT version, applied_at FROM schema_migrations ORDER BY version") { "\($0.int(0))@\($0.text(1))" } == ["1@0", "2@1"])
+        #expect(try Migrator.version(second) == Migrations.server.count)
+    }
+
     @Test func aReplicaFromANewerGlossIsRefused() throws {
         let home = TestSupport.tempDir()
         let replica = try Replica(home: home)
