@@ -20,32 +20,36 @@ enum GlossSyncBinary {
     }
 }
 
-struct SyncCommand: ParsableCommand {
+/// A command of gloss-sync as gloss lists it: its name and abstract, and its arguments passed on.
+protocol PassedToGlossSync: ParsableCommand {
+    var arguments: [String] { get }
+}
+
+extension PassedToGlossSync {
+    func run() throws { try GlossSyncBinary.exec(Self.configuration.commandName!, arguments) }
+}
+
+struct SyncCommand: PassedToGlossSync {
     static let configuration = CommandConfiguration(commandName: "sync", abstract: RemoteCommandAbstract.sync)
     @Argument(parsing: .captureForPassthrough, help: GlossSyncBinary.help) var arguments: [String] = []
-    func run() throws { try GlossSyncBinary.exec("sync", arguments) }
 }
 
-struct ShareCommand: ParsableCommand {
+struct ShareCommand: PassedToGlossSync {
     static let configuration = CommandConfiguration(commandName: "share", abstract: RemoteCommandAbstract.share)
     @Argument(parsing: .captureForPassthrough, help: GlossSyncBinary.help) var arguments: [String] = []
-    func run() throws { try GlossSyncBinary.exec("share", arguments) }
 }
 
-struct UnshareCommand: ParsableCommand {
+struct UnshareCommand: PassedToGlossSync {
     static let configuration = CommandConfiguration(commandName: "unshare", abstract: RemoteCommandAbstract.unshare)
     @Argument(parsing: .captureForPassthrough, help: GlossSyncBinary.help) var arguments: [String] = []
-    func run() throws { try GlossSyncBinary.exec("unshare", arguments) }
 }
 
-struct CollectionsCommand: ParsableCommand {
+struct CollectionsCommand: PassedToGlossSync {
     static let configuration = CommandConfiguration(commandName: "collections", abstract: RemoteCommandAbstract.collections)
     @Argument(parsing: .captureForPassthrough, help: GlossSyncBinary.help) var arguments: [String] = []
-    func run() throws { try GlossSyncBinary.exec("collections", arguments) }
 }
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: PassedToGlossSync {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: RemoteCommandAbstract.verify)
     @Argument(parsing: .captureForPassthrough, help: GlossSyncBinary.help) var arguments: [String] = []
-    func run() throws { try GlossSyncBinary.exec("verify", arguments) }
 }

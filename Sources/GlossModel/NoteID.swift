@@ -6,10 +6,6 @@
 public enum NoteID {
     public static func make(milliseconds: Int64) -> String {
         var rng = SystemRandomNumberGenerator()
-        return make(milliseconds: milliseconds, using: &rng)
-    }
-
-    public static func make<R: RandomNumberGenerator>(milliseconds: Int64, using rng: inout R) -> String {
         var bytes = [UInt8](repeating: 0, count: 16)
         let ms = UInt64(max(0, min(milliseconds, 0xFFFF_FFFF_FFFF)))
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - i))) }

@@ -103,7 +103,8 @@ struct SyncAPI: Sendable {
 
     func push(_ request: Request, _ context: GlossRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        let response = try await service.push(try await readPush(request), user: user)
+        let push = try Self.parsePush(try await readBody(request, limit: service.limits.maxBodyBytes))
+        let response = try await service.push(push, user: user)
         return jsonResponse(ChangeWriter.pushResponse(response), status: .ok, gzip: false)
     }
 
@@ -117,10 +118,6 @@ struct SyncAPI: Sendable {
         let body = try await readBody(request, limit: service.limits.maxBodyBytes)
         let ticket = try tickets.submit(user: user.userID) { [service] in try await service.push(try Self.parsePush(body), user: user) }
         return jsonResponse(try JSONEncoder().encode(PushTicket(push: ticket)).map { $0 }, status: .accepted, gzip: false)
-    }
-
-    func readPush(_ request: Request) async throws -> PushRequest {
-        try Self.parsePush(try await readBody(request, limit: service.limits.maxBodyBytes))
     }
 
     static func parsePush(_ body: [UInt8]) throws -> PushRequest {
