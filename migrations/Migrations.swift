@@ -10,6 +10,7 @@ public enum Migrations {
     public static let replica: [MigrationFile] = [
         MigrationFile(version: 1, name: "replica/0001_replica.sql", sql: text(PackageResources._001_replica_sql)),
         MigrationFile(version: 2, name: "replica/0002_excerpt_outbox.sql", sql: text(PackageResources._002_excerpt_outbox_sql)),
+        MigrationFile(version: 3, name: "replica/0003_note_index_at_commit.sql", sql: text(PackageResources._003_note_index_at_commit_sql)),
     ]
 
     public static let server: [MigrationFile] = [

@@ -93,12 +93,57 @@ public enum ISOTime {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(millis, 3))Z"
     }
 
+    /// Milliseconds since 1970 from an ISO 8601 date and time: the form `format` writes is read
+    /// directly; other forms (an offset instead of `Z`, no fraction) through Foundation.
     public static func parse(_ s: String) -> Int64? {
+        let b = Array(s.utf8)
+        if hasUTCShape(b) { return parseUTC(b) }
+        // a formatter costs ~0.3 ms to create (ICU): importing 50k notes made it most of the import
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: s) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
         f.formatOptions = [.withInternetDateTime]
         if let d = f.date(from: s) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
         return nil
+    }
+
+    /// Laid out as `YYYY-MM-DDTHH:MM:SS.mmmZ` or `YYYY-MM-DDTHH:MM:SSZ`.
+    static func hasUTCShape(_ b: [UInt8]) -> Bool {
+        (b.count == 20 || b.count == 24) && b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") && b[10] == UInt8(ascii: "T")
+            && b[13] == UInt8(ascii: ":") && b[16] == UInt8(ascii: ":") && b[b.count - 1] == UInt8(ascii: "Z")
+    }
+
+    /// A time laid out as `hasUTCShape` says; nil if a field is not digits or the date does not
+    /// exist (February 30th: Foundation's formatter would read it as March 2nd).
+    static func parseUTC(_ b: [UInt8]) -> Int64? {
+        func number(_ range: Range<Int>) -> Int32? {
+            var v: Int32 = 0
+            for i in range {
+                let digit = b[i] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                v = v * 10 + Int32(digit)
+            }
+            return v
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var millis: Int64 = 0
+        if b.count == 24 {
+            guard b[19] == UInt8(ascii: "."), let m = number(20..<23) else { return nil }
+            millis = Int64(m)
+        }
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        let seconds = timegm(&parts)
+        // timegm rolls an impossible day over into the next month
+        guard parts.tm_mday == day, parts.tm_mon == month - 1 else { return nil }
+        return Int64(seconds) * 1000 + millis
     }
 }

@@ -110,9 +110,14 @@ extension Replica {
     }
 
     /// Applies one pulled page and advances the cursor, in one transaction. Returns how many
-    /// changes altered the replica and how many settled concurrent edits.
-    public func applyPulled(_ changes: [SequencedChange], cursor: Int64, serverStamp: Stamp?) throws -> (applied: Int, conflicts: Int) {
-        try write {
+    /// changes altered the replica and how many settled concurrent edits. With `indexLater`
+    /// (every page of a sync but its last), the page's new excerpts are left for a later
+    /// transaction to index with the rest: the sync's last page, or else the next write or
+    /// search (an interrupted sync). A page never deletes an excerpt, so excerpts left
+    /// unindexed before it are indexed at its end, with its own: statements run after FTS5 was
+    /// written in a transaction pay for a savepoint of the index each.
+    public func applyPulled(_ changes: [SequencedChange], cursor: Int64, serverStamp: Stamp?, indexLater: Bool = false) throws -> (applied: Int, conflicts: Int) {
+        try write(indexingDeferredExcerpts: false) {
             var applied = 0
             var conflicts = 0
             let lastSeq = try maxExcerptSeq()
@@ -128,7 +133,11 @@ extension Replica {
                 }
                 if let serverStamp { clock.receive(serverStamp) }
             }
-            try indexExcerpts(after: lastSeq)
+            if !indexLater {
+                try indexExcerpts(after: lastSeq)
+            } else if try meta(Replica.excerptsIndexedThrough) == nil, try maxExcerptSeq() > lastSeq {
+                try setMeta(Replica.excerptsIndexedThrough, String(lastSeq))
+            }
             try setMeta("cursor", String(cursor))
             return (applied, conflicts)
         }

@@ -148,11 +148,30 @@ public final class Replica {
         String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
     }
 
-    /// Runs a write transaction, turning corruption into a clear error.
-    func write<T>(_ body: () throws -> T) throws -> T {
-        do { return try db.transaction(body) } catch let e as SQLiteError where e.isCorruption {
+    /// Runs a write transaction, turning corruption into a clear error. It first indexes the
+    /// excerpts a sync left unindexed (unless `indexingDeferredExcerpts` is false: only a sync's
+    /// pages pass that), so that nothing else ever sees, or deletes, an excerpt missing from the
+    /// full-text index; notes inserted in it are indexed at its end.
+    func write<T>(indexingDeferredExcerpts: Bool = true, _ body: () throws -> T) throws -> T {
+        do {
+            return try db.transaction {
+                if indexingDeferredExcerpts { try indexDeferredExcerpts() }
+                let result = try body()
+                try indexPendingNotes()
+                return result
+            }
+        } catch let e as SQLiteError where e.isCorruption {
             throw ReplicaError.corrupt(path: path, detail: e.message)
         }
+    }
+
+    /// Adds the notes listed in `note_fts_pending` (by the insert trigger) to the full-text index
+    /// in one statement, and empties the list. Indexing each note as it is inserted made FTS5
+    /// write a one-row segment per note (migration 0003 explains why).
+    func indexPendingNotes() throws {
+        guard try db.first("SELECT 1 FROM note_fts_pending LIMIT 1", [], { _ in true }) != nil else { return }
+        try db.execute("INSERT INTO note_fts(rowid, body) SELECT n.seq, n.body FROM note_fts_pending p JOIN note n ON n.seq = p.seq")
+        try db.execute("DELETE FROM note_fts_pending")
     }
 
     // MARK: meta and clock
@@ -214,15 +233,32 @@ public final class Replica {
         try db.first("SELECT COALESCE(MAX(seq), 0) FROM excerpt") { $0.int(0) } ?? 0
     }
 
+    /// Meta key: the excerpts after this sequence number are stored but not yet in the full-text
+    /// index. A sync's pages leave them so and its last page indexes them all at once: FTS5 adds
+    /// each page's rows as a new segment and keeps merging them, while one statement at the end
+    /// builds the index in one pass. Absent when the index is complete.
+    static let excerptsIndexedThrough = "excerpts_indexed_through"
+
     /// Adds excerpts inserted after `seq` to the full-text index (call in the inserting
-    /// transaction). Into an empty index, a rebuild is fastest.
+    /// transaction), with any a sync left unindexed before them. Into an empty index, a rebuild
+    /// is fastest.
     func indexExcerpts(after seq: Int64) throws {
-        guard try maxExcerptSeq() > seq else { return }
-        if seq == 0 {
-            try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')")
-        } else {
-            try db.run("INSERT INTO excerpt_fts(rowid, text, citation_raw) SELECT seq, text, citation_raw FROM excerpt WHERE seq > ?", .int(seq))
+        let deferred = try meta(Replica.excerptsIndexedThrough).flatMap { Int64($0) }
+        let from = min(seq, deferred ?? seq)
+        if try maxExcerptSeq() > from {
+            if from == 0 {
+                try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')")
+            } else {
+                try db.run("INSERT INTO excerpt_fts(rowid, text, citation_raw) SELECT seq, text, citation_raw FROM excerpt WHERE seq > ?", .int(from))
+            }
         }
+        if deferred != nil { try setMeta(Replica.excerptsIndexedThrough, nil) }
+    }
+
+    /// Indexes the excerpts a sync stored without indexing, if any (in a write transaction).
+    func indexDeferredExcerpts() throws {
+        guard let deferred = try meta(Replica.excerptsIndexedThrough).flatMap({ Int64($0) }) else { return }
+        try indexExcerpts(after: deferred)
     }
 
     /// Insert-if-absent; true when inserted. (An import queues what it inserted for the next push.)
@@ -428,6 +464,8 @@ public final class Replica {
     public func search(_ query: String, limit: Int = 20, open: String = "**", close: String = "**") throws -> [SearchHit] {
         let match = FTSQuery.build(query)
         guard !match.isEmpty else { throw ReplicaError.invalid("the search query is empty") }
+        // a sync that was interrupted may have left excerpts unindexed: a write indexes them first
+        if try meta(Replica.excerptsIndexedThrough) != nil { try write {} }
         var hits = try db.query("""
             SELECT e.id, snippet(excerpt_fts, -1, ?, ?, '…', 14), bm25(excerpt_fts), e.citation_raw
             FROM excerpt_fts JOIN excerpt e ON e.seq = excerpt_fts.rowid
@@ -606,10 +644,15 @@ public final class Replica {
         switch change {
         case .excerpt: return
         case .noteBody(let h, _, _, _):
-            // one statement, so a new note is indexed once (not inserted empty, then updated)
-            try db.run(
-                "INSERT INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body, body_stamp = excluded.body_stamp",
+            // a new note: an insert that cannot fire the update trigger. (A statement that may
+            // write the full-text index opens it for the transaction, and from then on every
+            // statement pays for an index savepoint.)
+            let inserted = try db.run(
+                "INSERT OR IGNORE INTO note(id, excerpt_id, collection, created_at, body, body_stamp) VALUES (?, ?, ?, ?, ?, ?)",
                 .text(h.id), .text(h.excerptId), h.collection.map { .text($0) } ?? .null, .int(h.createdAt), .text(v.value), .text(v.stamp.description))
+            if inserted == 0 {
+                try db.run("UPDATE note SET body = ?, body_stamp = ? WHERE id = ?", .text(v.value), .text(v.stamp.description), .text(h.id))
+            }
         case .noteDeleted(let h, _, _, _):
             try ensureNoteRow(h)
             try db.run(

@@ -232,18 +232,19 @@ public final class SyncClient {
     func pull(into summary: inout SyncSummary) async throws {
         var cursor = try replica.syncCursor
         mark("start")
-        var inFlight = start(try pullRequest(after: cursor))
+        var inFlight = try startPull(after: cursor)
         while true {
-            let page: PullResponse = try await finish("v1/pull", inFlight)
+            let page = try await finishPull(inFlight)
             mark("POST /v1/pull \(page.changes.count)")
             guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
-            // fetch the following page while this one is applied
+            // fetch and decode the following page on another thread while this one is applied
             if page.more {
-                inFlight = start(try pullRequest(after: page.cursor))
+                inFlight = try startPull(after: page.cursor)
             }
             let result: (applied: Int, conflicts: Int)
             do {
-                result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp)
+                // excerpts are indexed once, with the last page
+                result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp, indexLater: page.more)
             } catch {
                 if page.more { inFlight.cancel() }
                 throw error
@@ -260,6 +261,25 @@ public final class SyncClient {
             }
         }
     }
+
+    /// Fetches and decodes (inflates, parses) the page after `cursor` in a task of its own, so
+    /// that it overlaps with applying the page before it: applying is the bootstrap's bottleneck,
+    /// and decoding a page of 2,000 excerpts takes a tenth of the time applying it does.
+    func startPull(after cursor: Int64) throws -> Task<PullResponse, Error> {
+        let request = try pullRequest(after: cursor)
+        return Task { [session] in
+            let answer: (Data, URLResponse)
+            do { answer = try await session.data(for: request) } catch { throw TransportError(underlying: error) }
+            return try SyncClient.decode("v1/pull", answer)
+        }
+    }
+
+    func finishPull(_ inFlight: Task<PullResponse, Error>) async throws -> PullResponse {
+        do { return try await inFlight.value } catch let e as TransportError { throw unreachable(e.underlying) }
+    }
+
+    /// A request that never got its answer: the daemon is down, the connection dropped, a timeout.
+    struct TransportError: Error { let underlying: Error }
 
     /// A pull request after `cursor`, skipping this sync's own pushed changes still ahead of it.
     func pullRequest(after cursor: Int64) throws -> URLRequest {
@@ -320,15 +340,21 @@ public final class SyncClient {
 
     /// Waits for a started request and decodes the answer (or the daemon's error).
     func finish<Answer: Decodable>(_ path: String, _ inFlight: Task<(Data, URLResponse), Error>) async throws -> Answer {
-        let (raw, response): (Data, URLResponse)
-        do {
-            (raw, response) = try await inFlight.value
-        } catch {
-            let pending = (try? replica.status().pending) ?? 0
-            throw SyncClientError.unreachable(url: base.absoluteString, reason: Self.reason(error), pending: pending)
-        }
+        let answer: (Data, URLResponse)
+        do { answer = try await inFlight.value } catch { throw unreachable(error) }
+        mark("HTTP \(answer.0.count) B")
+        return try Self.decode(path, answer)
+    }
+
+    func unreachable(_ error: Error) -> SyncClientError {
+        let pending = (try? replica.status().pending) ?? 0
+        return SyncClientError.unreachable(url: base.absoluteString, reason: Self.reason(error), pending: pending)
+    }
+
+    /// Decodes an answer (inflating it if gzipped), or throws the daemon's error.
+    static func decode<Answer: Decodable>(_ path: String, _ answer: (Data, URLResponse)) throws -> Answer {
+        let (raw, response) = answer
         guard let http = response as? HTTPURLResponse else { throw SyncClientError.badResponse("not HTTP") }
-        mark("HTTP \(raw.count) B")
         var bytes = Array(raw)
         if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 * 1024 * 1024) }
         guard (200..<300).contains(http.statusCode) else {

@@ -349,3 +349,23 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct ISOTimeTests {
+    @Test func whatFormatWritesParsesBackToTheMillisecond() {
+        let chosen: [Int64] = [0, 1, 999, 1_000, 951_782_400_000, 1_764_000_000_123, 4_102_444_799_999]
+        for ms in chosen + (0..<3_000).map({ Int64($0) * 1_234_567_891 }) {
+            #expect(ISOTime.parse(ISOTime.format(ms)) == ms, "\(ISOTime.format(ms))")
+        }
+    }
+
+    @Test func otherFormsAreReadAndImpossibleDatesRefused() {
+        let utc = ISOTime.parse("2026-11-25T01:02:03.000Z")
+        #expect(utc == 1_795_568_523_000)
+        #expect(ISOTime.parse("2026-11-25T01:02:03Z") == utc)
+        #expect(ISOTime.parse("2026-11-25T02:02:03+01:00") == utc)
+        #expect(ISOTime.parse("2024-02-29T00:00:00Z") != nil)
+        for bad in ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T01:02:03.00xZ", "yesterday", ""] {
+            #expect(ISOTime.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -57,13 +57,35 @@ import Testing
             try db.execute("INSERT INTO excerpt_fts(excerpt_fts) VALUES ('rebuild')")
         }
         let replica = try Replica(home: home)
-        #expect(try Migrator.version(replica.db) == 2)
+        #expect(try Migrator.version(replica.db) == Migrations.replica.count)
         #expect(try replica.status().pending == 2)
         #expect(try replica.syncedExcerptIDs() == [three[1].id])
         #expect(try replica.outboxJSONBatch(limit: 10).changes.map(\.id) == [three[0], three[2]].map { Change.excerpt($0).id })
         // a deleted excerpt leaves the outbox with it
         try replica.db.run("DELETE FROM excerpt WHERE id = ?", .text(three[0].id))
         #expect(try replica.status().pending == 1)
+    }
+
+    @Test func version3KeepsTheNotesAVersion2ReplicaIndexedSearchableAndEditable() throws {
+        let home = TestSupport.tempDir()
+        let parsed = try CompilationParser().parse(try TestSupport.sampleCorpus())
+        let e = parsed.excerpts[0].id
+        do {
+            // version 2 indexed each note from its insert trigger
+            let db = try Database(path: home + "/" + Replica.fileName)
+            try Migrator.migrate(db, Array(Migrations.replica.prefix(2)), now: "0")
+            try db.run("INSERT INTO note(id, excerpt_id, created_at, body, body_stamp) VALUES ('n-one', ?, 0, 'a kakapo sighting', '1@a')", .text(e))
+            try db.run("INSERT INTO note(id, excerpt_id, created_at, body, body_stamp) VALUES ('n-two', ?, 0, 'a takahe sighting', '1@a')", .text(e))
+        }
+        let replica = try Replica(home: home)
+        #expect(try Migrator.version(replica.db) == Migrations.replica.count)
+        try expectNoteIndexMatchesNotes(replica)
+        #expect(try replica.search("kakapo").map(\.noteId) == ["n-one"])
+        _ = try replica.editNote(id: "n-one", body: "a kea sighting")
+        try replica.db.run("DELETE FROM note WHERE id = 'n-two'")
+        try expectNoteIndexMatchesNotes(replica)
+        #expect(try replica.search("kakapo").isEmpty && replica.search("takahe").isEmpty)
+        #expect(try replica.search("kea").map(\.noteId) == ["n-one"])
     }
 
     @Test func aMigrationAnotherProcessAppliedMeanwhileIsSkipped() throws {
@@ -179,6 +201,104 @@ import Testing
         // FTS syntax in the input is quoted, not an error
         #expect(try replica.search("\"AND OR ( NEAR*").count >= 0)
         #expect(throws: ReplicaError.self) { try replica.search("  ") }
+    }
+
+    /// FTS5's own check that the note index holds exactly the note table's bodies: it fails on a
+    /// note left out and on a row deleted from the index that was never in it.
+    func expectNoteIndexMatchesNotes(_ replica: Replica, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(throws: Never.self, sourceLocation: sourceLocation) {
+            try replica.db.execute("INSERT INTO note_fts(note_fts, rank) VALUES ('integrity-check', 1)")
+        }
+        #expect(try replica.db.first("SELECT COUNT(*) FROM note_fts_pending") { $0.int(0) } == 0, sourceLocation: sourceLocation)
+    }
+
+    @Test func notesAreIndexedOnceWhateverHappensToThemInTheirFirstTransaction() throws {
+        let (replica, parsed) = try sampleReplica()
+        let e = parsed.excerpts[3].id
+        let old = try replica.addNote(excerptID: e, body: "an old quokka note")
+        _ = try replica.editNote(id: old.id, body: "an old wombat note")
+        try expectNoteIndexMatchesNotes(replica)
+
+        // one pulled page: a new note written twice, a new note that arrives as a tombstone
+        // first (its row is created with an empty body), and an edit of the indexed note
+        let t = Stamp(wall: 4_000_000_000_000, counter: 0, node: "otherreplica0001")
+        let fresh = NoteHeader(id: NoteID.make(milliseconds: t.wall), excerptId: e, createdAt: t.wall)
+        let ghost = NoteHeader(id: NoteID.make(milliseconds: t.wall + 1), excerptId: e, createdAt: t.wall)
+        let oldHeader = NoteHeader(id: old.id, excerptId: e, createdAt: old.createdAt)
+        let page: [Change] = [
+            .noteBody(fresh, body: "first platypus draft", stamp: t, base: nil),
+            .noteBody(fresh, body: "second echidna draft", stamp: Stamp(wall: t.wall + 5, counter: 0, node: t.node), base: nil),
+            .noteDeleted(ghost, deleted: true, stamp: t, base: nil),
+            .noteBody(oldHeader, body: "an old numbat note", stamp: t, base: nil),
+        ]
+        _ = try replica.applyPulled(page.enumerated().map { SequencedChange(seq: Int64($0.offset + 1), change: $0.element) }, cursor: 4, serverStamp: nil)
+        try expectNoteIndexMatchesNotes(replica)
+        #expect(try replica.search("echidna").map(\.noteId) == [fresh.id])
+        #expect(try replica.search("platypus").isEmpty)
+        #expect(try replica.search("numbat").map(\.noteId) == [old.id])
+        #expect(try replica.search("wombat").isEmpty && replica.search("quokka").isEmpty)
+        // a late body for the tombstoned note: its row exists and is indexed, so this is an update
+        _ = try replica.applyPulled([SequencedChange(seq: 5, change: .noteBody(ghost, body: "a dingo", stamp: t, base: nil))], cursor: 5, serverStamp: nil)
+        try expectNoteIndexMatchesNotes(replica)
+
+        // a note inserted and deleted in one transaction never reaches the index, and the
+        // delete must not tell FTS5 to remove it (raw SQL: no command does this in one step)
+        try replica.db.transaction {
+            try replica.db.run("INSERT INTO note(id, excerpt_id, created_at, body, body_stamp) VALUES ('n-gone', ?, 0, 'a bilby', 's')", .text(e))
+            try replica.db.run("UPDATE note SET body = 'a quoll' WHERE id = 'n-gone'")
+            try replica.db.run("DELETE FROM note WHERE id = 'n-gone'")
+        }
+        try expectNoteIndexMatchesNotes(replica)
+        try replica.removeNote(id: old.id)
+        try expectNoteIndexMatchesNotes(replica)
+        #expect(try replica.search("numbat").isEmpty)
+    }
+
+    /// Whether FTS5 finds the excerpt index to hold exactly the excerpt table's rows.
+    func excerptIndexIsComplete(_ replica: Replica) -> Bool {
+        (try? replica.db.execute("INSERT INTO excerpt_fts(excerpt_fts, rank) VALUES ('integrity-check', 1)")) != nil
+    }
+
+    @Test func excerptsASyncLeftUnindexedAreIndexedByItsLastPageOrTheNextWriteOrSearch() throws {
+        let excerpts = try CompilationParser().parse(try TestSupport.sampleCorpus()).excerpts
+        func page(_ range: Range<Int>, via: String? = nil) -> [SequencedChange] {
+            range.map { SequencedChange(seq: Int64($0 + 1), change: .excerpt(excerpts[$0]), via: via) }
+        }
+        func deferredMark(_ r: Replica) throws -> String? { try r.db.first("SELECT value FROM meta WHERE key = 'excerpts_indexed_through'") { $0.text(0) } }
+
+        // a sync of three pages: the first two leave their excerpts unindexed, the last indexes all
+        let synced = try Replica(home: TestSupport.tempDir())
+        _ = try synced.applyPulled(page(0..<40), cursor: 40, serverStamp: nil, indexLater: true)
+        _ = try synced.applyPulled(page(40..<80), cursor: 80, serverStamp: nil, indexLater: true)
+        #expect(try deferredMark(synced) == "0")
+        #expect(!excerptIndexIsComplete(synced))
+        _ = try synced.applyPulled(page(80..<excerpts.count), cursor: Int64(excerpts.count), serverStamp: nil)
+        #expect(try deferredMark(synced) == nil)
+        #expect(excerptIndexIsComplete(synced))
+
+        // interrupted syncs: a search indexes what was left before it looks
+        let searched = try Replica(home: TestSupport.tempDir())
+        _ = try searched.importExcerpts(Array(excerpts[100...]))
+        _ = try searched.applyPulled(page(0..<60), cursor: 60, serverStamp: nil, indexLater: true)
+        #expect(try deferredMark(searched) != nil)
+        let words = excerpts[0].text.split(separator: " ").prefix(6).joined(separator: " ")
+        #expect(try searched.search(words, limit: 200).contains { $0.excerptId == excerpts[0].id })
+        #expect(excerptIndexIsComplete(searched))
+        // ... and so does any other write, such as an import, indexing each excerpt once
+        let imported = try Replica(home: TestSupport.tempDir())
+        _ = try imported.applyPulled(page(0..<60), cursor: 60, serverStamp: nil, indexLater: true)
+        _ = try imported.importExcerpts(Array(excerpts[50...]))
+        #expect(try deferredMark(imported) == nil)
+        #expect(excerptIndexIsComplete(imported))
+        // ... in particular one that deletes excerpts (access to a collection ended): the index
+        // must hold an excerpt before it is deleted from it
+        let dropped = try Replica(home: TestSupport.tempDir())
+        let shared = CollectionInfo(tag: "purges", owner: "bob", role: "reader", members: [])
+        _ = try dropped.updateMemberships(user: "alice", collections: [shared])
+        _ = try dropped.applyPulled(page(0..<20, via: "bob/purges"), cursor: 20, serverStamp: nil, indexLater: true)
+        #expect(try dropped.updateMemberships(user: "alice", collections: []) == ["bob/purges"])
+        #expect(try dropped.list().isEmpty)
+        #expect(excerptIndexIsComplete(dropped))
     }
 
     @Test func aJSONExportImportsBackWithNotesAndTags() throws {
