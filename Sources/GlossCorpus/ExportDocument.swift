@@ -133,14 +133,15 @@ public enum ISOTime {
             guard b[19] == UInt8(ascii: "."), let m = number(20..<23) else { return nil }
             millis = Int64(m)
         }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60 else { return nil }
+        if second == 60 { millis = 999 }  // a leap second: the last moment of the minute
         var parts = tm()
         parts.tm_year = year - 1900
         parts.tm_mon = month - 1
         parts.tm_mday = day
         parts.tm_hour = hour
         parts.tm_min = minute
-        parts.tm_sec = second
+        parts.tm_sec = min(second, 59)
         let seconds = timegm(&parts)
         // timegm rolls an impossible day over into the next month
         guard parts.tm_mday == day, parts.tm_mon == month - 1 else { return nil }

@@ -113,9 +113,10 @@ extension Replica {
     /// changes altered the replica and how many settled concurrent edits. With `indexLater`
     /// (every page of a sync but its last), the page's new excerpts are left for a later
     /// transaction to index with the rest: the sync's last page, or else the next write or
-    /// search (an interrupted sync). A page never deletes an excerpt, so excerpts left
-    /// unindexed before it are indexed at its end, with its own: statements run after FTS5 was
-    /// written in a transaction pay for a savepoint of the index each.
+    /// search (an interrupted sync); at most `maxDeferredExcerpts` wait at once. A page
+    /// never deletes an excerpt, so excerpts left unindexed before it are indexed at its end, with
+    /// its own: statements run after FTS5 was written in a transaction pay for a savepoint of the
+    /// index each.
     public func applyPulled(_ changes: [SequencedChange], cursor: Int64, serverStamp: Stamp?, indexLater: Bool = false) throws -> (applied: Int, conflicts: Int) {
         try write(indexingDeferredExcerpts: false) {
             var applied = 0
@@ -133,9 +134,11 @@ extension Replica {
                 }
                 if let serverStamp { clock.receive(serverStamp) }
             }
-            if !indexLater {
+            let deferred = try meta(Replica.excerptsIndexedThrough).flatMap { Int64($0) } ?? lastSeq
+            let unindexed = try maxExcerptSeq() - deferred
+            if !indexLater || unindexed >= maxDeferredExcerpts {
                 try indexExcerpts(after: lastSeq)
-            } else if try meta(Replica.excerptsIndexedThrough) == nil, try maxExcerptSeq() > lastSeq {
+            } else if unindexed > 0, deferred == lastSeq {
                 try setMeta(Replica.excerptsIndexedThrough, String(lastSeq))
             }
             try setMeta("cursor", String(cursor))

@@ -239,6 +239,11 @@ public final class Replica {
     /// builds the index in one pass. Absent when the index is complete.
     static let excerptsIndexedThrough = "excerpts_indexed_through"
 
+    /// A sync indexes its excerpts once this many wait, whatever is still to come: the catch-up an
+    /// interrupted sync leaves to the next write or search stays about two seconds at most, well
+    /// inside another process's busy timeout (5 s).
+    public var maxDeferredExcerpts: Int64 = 100_000
+
     /// Adds excerpts inserted after `seq` to the full-text index (call in the inserting
     /// transaction), with any a sync left unindexed before them. Into an empty index, a rebuild
     /// is fastest.
@@ -317,7 +322,9 @@ public final class Replica {
                     for n in r.notes {
                         if try db.first("SELECT 1 FROM note WHERE id = ?", [.text(n.id)], { _ in true }) != nil { continue }
                         if let problem = Limits.validateNoteBody(n.body) { warnings.append("note \(n.id): \(problem)"); continue }
-                        let created = ISOTime.parse(n.createdAt) ?? now()
+                        let parsed = ISOTime.parse(n.createdAt)
+                        if parsed == nil { warnings.append("note \(n.id): createdAt '\(n.createdAt.prefix(40))' is not an ISO 8601 time; using now") }
+                        let created = parsed ?? now()
                         let header = NoteHeader(id: n.id.isEmpty ? NoteID.make(milliseconds: created) : n.id, excerptId: e.id, createdAt: created, collection: n.collection)
                         _ = try record(.noteBody(header, body: n.body, stamp: clock.tick(), base: nil))
                         notes += 1
@@ -464,8 +471,11 @@ public final class Replica {
     public func search(_ query: String, limit: Int = 20, open: String = "**", close: String = "**") throws -> [SearchHit] {
         let match = FTSQuery.build(query)
         guard !match.isEmpty else { throw ReplicaError.invalid("the search query is empty") }
-        // a sync that was interrupted may have left excerpts unindexed: a write indexes them first
-        if try meta(Replica.excerptsIndexedThrough) != nil { try write {} }
+        // a sync that was interrupted may have left excerpts unindexed: a write indexes them
+        // first. If a sync is writing right now, search what is indexed: the sync indexes the rest.
+        if try meta(Replica.excerptsIndexedThrough) != nil {
+            do { try write {} } catch let e as SQLiteError where e.isBusy {}
+        }
         var hits = try db.query("""
             SELECT e.id, snippet(excerpt_fts, -1, ?, ?, '…', 14), bm25(excerpt_fts), e.citation_raw
             FROM excerpt_fts JOIN excerpt e ON e.seq = excerpt_fts.rowid

@@ -29,6 +29,9 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// database, was at fault.
     public var isConstraint: Bool { code & 0xFF == SQLITE_CONSTRAINT }
 
+    /// Another connection held the lock past the busy timeout.
+    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY }
+
     public var description: String {
         if isCorruption {
             return "the database \(path) is damaged or is not a Gloss database (\(message))"

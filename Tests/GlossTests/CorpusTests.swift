@@ -364,6 +364,7 @@ struct SeededRandom: RandomNumberGenerator {
         #expect(ISOTime.parse("2026-11-25T01:02:03Z") == utc)
         #expect(ISOTime.parse("2026-11-25T02:02:03+01:00") == utc)
         #expect(ISOTime.parse("2024-02-29T00:00:00Z") != nil)
+        #expect(ISOTime.parse("2016-12-31T23:59:60Z") == ISOTime.parse("2016-12-31T23:59:59.999Z"))
         for bad in ["2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T01:02:03.00xZ", "yesterday", ""] {
             #expect(ISOTime.parse(bad) == nil, "\(bad)")
         }

@@ -276,6 +276,17 @@ import Testing
         #expect(try deferredMark(synced) == nil)
         #expect(excerptIndexIsComplete(synced))
 
+        // no more than maxDeferredExcerpts wait: the page that reaches it indexes them all
+        let bounded = try Replica(home: TestSupport.tempDir())
+        bounded.maxDeferredExcerpts = 50
+        _ = try bounded.applyPulled(page(0..<40), cursor: 40, serverStamp: nil, indexLater: true)
+        #expect(try deferredMark(bounded) == "0")
+        _ = try bounded.applyPulled(page(40..<80), cursor: 80, serverStamp: nil, indexLater: true)
+        #expect(try deferredMark(bounded) == nil)
+        #expect(excerptIndexIsComplete(bounded))
+        _ = try bounded.applyPulled(page(80..<100), cursor: 100, serverStamp: nil, indexLater: true)
+        #expect(try deferredMark(bounded) == "80")
+
         // interrupted syncs: a search indexes what was left before it looks
         let searched = try Replica(home: TestSupport.tempDir())
         _ = try searched.importExcerpts(Array(excerpts[100...]))
@@ -284,6 +295,19 @@ import Testing
         let words = excerpts[0].text.split(separator: " ").prefix(6).joined(separator: " ")
         #expect(try searched.search(words, limit: 200).contains { $0.excerptId == excerpts[0].id })
         #expect(excerptIndexIsComplete(searched))
+        // (unless a sync holds the write lock: then it searches what is indexed, without failing)
+        let busy = try Replica(home: TestSupport.tempDir())
+        _ = try busy.importExcerpts(Array(excerpts[100...]))
+        _ = try busy.applyPulled(page(0..<60), cursor: 60, serverStamp: nil, indexLater: true)
+        try busy.db.execute("PRAGMA busy_timeout = 100")  // not the 5 s a command waits
+        let other = try Database(path: busy.path)
+        try other.execute("BEGIN IMMEDIATE")
+        let late = excerpts[100].text.split(separator: " ").prefix(6).joined(separator: " ")
+        #expect(try busy.search(late, limit: 200).contains { $0.excerptId == excerpts[100].id })
+        #expect(try !busy.search(words, limit: 200).contains { $0.excerptId == excerpts[0].id })
+        try other.execute("ROLLBACK")
+        #expect(try busy.search(words, limit: 200).contains { $0.excerptId == excerpts[0].id })
+        #expect(excerptIndexIsComplete(busy))
         // ... and so does any other write, such as an import, indexing each excerpt once
         let imported = try Replica(home: TestSupport.tempDir())
         _ = try imported.applyPulled(page(0..<60), cursor: 60, serverStamp: nil, indexLater: true)
@@ -318,5 +342,13 @@ import Testing
         #expect(try fresh.list(tag: "trial").map(\.id) == [e])
         let again = try fresh.importExport(try JSONDecoder().decode(ExportDocument.self, from: data))
         #expect(again.imported == 0 && again.notes == 0 && again.tags == 0)
+        // a note whose creation time is not a time is kept, dated now, with a warning
+        var odd = ExportDocument(excerpts: try replica.list(), exportedAt: 0)
+        let i = try #require(odd.excerpts.firstIndex { $0.id == e })
+        odd.excerpts[i].notes[0].createdAt = "last tuesday"
+        let third = try Replica(home: TestSupport.tempDir())
+        let oddSummary = try third.importExport(odd)
+        #expect(oddSummary.notes == 1)
+        #expect(oddSummary.warnings.contains { $0.contains("'last tuesday' is not an ISO 8601 time") })
     }
 }
