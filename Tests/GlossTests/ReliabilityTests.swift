@@ -21,6 +21,16 @@ import Testing
         return (home, replica)
     }
 
+    @Test func aDaemonOnATakenPortSaysSoAndExits() throws {
+        let first = try Daemon()
+        defer { first.stop() }
+        let r = try runProcess(
+            TestSupport.binDir.appendingPathComponent("glossd").path,
+            ["serve", "--database", TestSupport.tempDir() + "/other.sqlite", "--host", "127.0.0.1", "--port", String(first.port)], timeout: 30)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cannot listen on 127.0.0.1:\(first.port): the port is in use"), "\(r.stderr)")
+    }
+
     @Test func killingTheClientMidSyncLosesAndDuplicatesNothing() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")

@@ -38,6 +38,17 @@ public struct GlossRequestContext: RequestContext {
     }
 }
 
+/// Why `glossd serve` could not listen, in words, with what to do; nil for any other error.
+public func listenFailure(_ error: any Error, host: String, port: Int) -> String? {
+    guard let e = error as? IOError else { return nil }
+    switch e.errnoCode {
+    case EADDRINUSE: return "cannot listen on \(host):\(port): the port is in use (another glossd?); stop that process or choose another --port"
+    case EADDRNOTAVAIL: return "cannot listen on \(host):\(port): \(host) is not an address of this machine; use 127.0.0.1, 0.0.0.0 or one of its addresses"
+    case EACCES: return "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges); choose a port above 1023"
+    default: return nil
+    }
+}
+
 /// Builds the daemon's HTTP application (thin `@main` in `glossd`; tests call this too).
 /// `onListening` receives the bound port (useful with port 0).
 public func buildApplication(

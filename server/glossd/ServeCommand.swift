@@ -33,7 +33,11 @@ struct ServeCommand: AsyncParsableCommand {
             ) { bound in
                 FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))
             }
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                throw listenFailure(error, host: host, port: port).map { CLIError($0) } ?? error
+            }
         }
     }
 }
