@@ -57,8 +57,10 @@ let package = Package(
             resources: [.embedInCode("military-purges.txt")],
             swiftSettings: strict),
         // A thin, fast wrapper over libsqlite3 plus the migration runner.
+        // gloss_bm25: FTS5's bm25 with the row's size joined in by the query (search ranking).
+        .target(name: "CGlossRank", dependencies: ["CSQLite"], path: "Sources/CGlossRank"),
         .target(
-            name: "GlossSQLite", dependencies: ["CSQLite", "GlossMigrations"],
+            name: "GlossSQLite", dependencies: ["CSQLite", "CGlossRank", "GlossMigrations"],
             path: "Sources/GlossSQLite", swiftSettings: strict),
         // The client's local replica.
         .target(

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Gloss: AsyncParsableCommand {
+struct Gloss: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gloss",
         abstract: "Read, search and annotate excerpts offline; sync notes and tags with glossd.",

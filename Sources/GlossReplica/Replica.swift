@@ -127,6 +127,7 @@ public final class Replica {
             atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         do {
             db = try Database(path: path)
+            try db.registerRankFunction()
             try Migrator.migrate(db, Migrations.replica, now: ISOTime.format(now()))
             if let id = try db.first("SELECT value FROM meta WHERE key = 'replica_id'", [], { $0.text(0) }) {
                 replicaID = id
@@ -476,23 +477,52 @@ public final class Replica {
         if try meta(Replica.excerptsIndexedThrough) != nil {
             do { try write {} } catch let e as SQLiteError where e.isBusy {}
         }
-        var hits = try db.query("""
-            SELECT e.id, snippet(excerpt_fts, -1, ?, ?, '…', 14), bm25(excerpt_fts), e.citation_raw
-            FROM excerpt_fts JOIN excerpt e ON e.seq = excerpt_fts.rowid
-            WHERE excerpt_fts MATCH ? ORDER BY rank LIMIT ?
-            """, [.text(open), .text(close), .text(match), .int(Int64(limit))]) {
-            SearchHit(kind: "excerpt", excerptId: $0.text(0), noteId: nil, snippet: $0.text(1), score: -$0.double(2), citation: $0.text(3))
+        // Ranked in two steps. First the best `limit` matches of each index by bm25, computed by
+        // gloss_bm25 from the row's %_docsize record joined into the query (Sources/CGlossRank:
+        // the same score as FTS5's bm25(), which looks that record up with a statement of its
+        // own for every match). Then a snippet for each hit kept: a snippet in the first step
+        // would be made for every match before the sort. Both in one read transaction, so a sync
+        // writing meanwhile cannot remove a hit between them.
+        return try db.transaction(immediate: false) {
+            let excerptTop = try db.query("""
+                SELECT f.rowid, gloss_bm25(excerpt_fts, d.sz) AS score
+                FROM excerpt_fts f JOIN excerpt_fts_docsize d ON d.id = f.rowid
+                WHERE excerpt_fts MATCH ? ORDER BY score, f.rowid LIMIT ?
+                """, [.text(match), .int(Int64(limit))]) { RankedRow(isNote: false, seq: $0.int(0), score: -$0.double(1)) }
+            let noteTop = try db.query("""
+                SELECT f.rowid, gloss_bm25(note_fts, d.sz) AS score
+                FROM note_fts f JOIN note_fts_docsize d ON d.id = f.rowid JOIN note n ON n.seq = f.rowid
+                WHERE note_fts MATCH ? AND n.deleted = 0 ORDER BY score, f.rowid LIMIT ?
+                """, [.text(match), .int(Int64(limit))]) { RankedRow(isNote: true, seq: $0.int(0), score: -$0.double(1)) }
+            let top = (excerptTop + noteTop).sorted {
+                ($0.score, $1.isNote ? 1 : 0, $1.seq) > ($1.score, $0.isNote ? 1 : 0, $0.seq)
+            }.prefix(limit)
+            return try top.compactMap { hit in
+                if hit.isNote {
+                    return try db.first("""
+                        SELECT n.excerpt_id, n.id, snippet(note_fts, 0, ?, ?, '…', 14), COALESCE(e.citation_raw, '')
+                        FROM note_fts JOIN note n ON n.seq = note_fts.rowid LEFT JOIN excerpt e ON e.id = n.excerpt_id
+                        WHERE note_fts MATCH ? AND note_fts.rowid = ?
+                        """, [.text(open), .text(close), .text(match), .int(hit.seq)]) {
+                        SearchHit(kind: "note", excerptId: $0.text(0), noteId: $0.text(1), snippet: $0.text(2), score: hit.score, citation: $0.text(3))
+                    }
+                }
+                return try db.first("""
+                    SELECT e.id, snippet(excerpt_fts, -1, ?, ?, '…', 14), e.citation_raw
+                    FROM excerpt_fts JOIN excerpt e ON e.seq = excerpt_fts.rowid
+                    WHERE excerpt_fts MATCH ? AND excerpt_fts.rowid = ?
+                    """, [.text(open), .text(close), .text(match), .int(hit.seq)]) {
+                    SearchHit(kind: "excerpt", excerptId: $0.text(0), noteId: nil, snippet: $0.text(1), score: hit.score, citation: $0.text(2))
+                }
+            }
         }
-        let noteHits = try db.query("""
-            SELECT n.excerpt_id, n.id, snippet(note_fts, 0, ?, ?, '…', 14), bm25(note_fts), COALESCE(e.citation_raw, '')
-            FROM note_fts JOIN note n ON n.seq = note_fts.rowid LEFT JOIN excerpt e ON e.id = n.excerpt_id
-            WHERE note_fts MATCH ? AND n.deleted = 0 ORDER BY rank LIMIT ?
-            """, [.text(open), .text(close), .text(match), .int(Int64(limit))]) {
-            SearchHit(kind: "note", excerptId: $0.text(0), noteId: $0.text(1), snippet: $0.text(2), score: -$0.double(3), citation: $0.text(4))
-        }
-        hits.append(contentsOf: noteHits)
-        hits.sort { $0.score > $1.score }
-        return Array(hits.prefix(limit))
+    }
+
+    /// A match found by the ranking step of `search`: its index, its row there, its bm25 score.
+    private struct RankedRow {
+        var isNote: Bool
+        var seq: Int64
+        var score: Double
     }
 
     /// Every value a note's fields have had that is no longer current, plus the current ones.

@@ -1,3 +1,4 @@
+import CGlossRank
 import CSQLite
 import GlossMigrations
 
@@ -67,6 +68,13 @@ public final class Database: @unchecked Sendable {
             try execute("PRAGMA journal_mode=WAL")
         }
         try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536")
+    }
+
+    /// Adds the FTS5 ranking function `gloss_bm25(fts_table, docsize)` to this connection
+    /// (Sources/CGlossRank: FTS5's bm25, with the row's `%_docsize` record passed in by the query).
+    public func registerRankFunction() throws {
+        let rc = gloss_register_rank(handle)
+        if rc != SQLITE_OK { throw error(rc) }
     }
 
     deinit {

@@ -187,6 +187,47 @@ import Testing
         }
     }
 
+    /// gloss_bm25 (Sources/CGlossRank) must give every match the score FTS5's own bm25() gives it,
+    /// with the row's size joined in and without it, and search() must keep FTS5's order.
+    @Test func searchRankingIsFTS5Bm25() throws {
+        let (replica, parsed) = try sampleReplica()
+        for (i, body) in ["The army trial in Moscow.", "Stalin, the army, the army again.", "a plot"].enumerated() {
+            _ = try replica.addNote(excerptID: parsed.excerpts[i].id, body: body)
+        }
+        func scores(_ sql: String, _ match: String) throws -> [(Int64, Double)] {
+            try replica.db.query(sql, [.text(match)]) { ($0.int(0), $0.double(1)) }
+        }
+        var compared = 0
+        for query in ["army", "the army", "Tukhachevsky", "trial Moscow", "\"military plot\"", "Stal*", "p. 280", "conspiracy against"] {
+            let match = FTSQuery.build(query)
+            for table in ["excerpt_fts", "note_fts"] {
+                let stock = try scores("SELECT rowid, bm25(\(table)) FROM \(table) WHERE \(table) MATCH ? ORDER BY rowid", match)
+                let joined = try scores("""
+                    SELECT f.rowid, gloss_bm25(\(table), d.sz) FROM \(table) f JOIN \(table)_docsize d ON d.id = f.rowid
+                    WHERE \(table) MATCH ? ORDER BY f.rowid
+                    """, match)
+                let alone = try scores("SELECT rowid, gloss_bm25(\(table)) FROM \(table) WHERE \(table) MATCH ? ORDER BY rowid", match)
+                #expect(joined.map(\.0) == stock.map(\.0) && alone.map(\.0) == stock.map(\.0), "\(table) \(query)")
+                for (a, (b, c)) in zip(stock, zip(joined, alone)) {
+                    #expect(abs(a.1 - b.1) <= 1e-12 * abs(a.1) && a.1 == c.1, "\(table) \(query) row \(a.0): \(a.1) \(b.1) \(c.1)")
+                }
+                compared += stock.count
+            }
+            // search() returns FTS5's best matches by bm25 (ties by row), with their scores
+            let stock = try scores("SELECT rowid, bm25(excerpt_fts) FROM excerpt_fts WHERE excerpt_fts MATCH ?", match)
+                .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(10)
+            let ids = try stock.map { row in try replica.db.first("SELECT id FROM excerpt WHERE seq = ?", [.int(row.0)]) { $0.text(0) } }
+            let hits = try replica.search(query, limit: 10).filter { $0.kind == "excerpt" }
+            #expect(hits.map(\.excerptId) == Array(ids.prefix(hits.count)), "\(query)")
+            #expect(zip(hits, stock).allSatisfy { abs($0.score + $1.1) <= 1e-12 * abs($1.1) }, "\(query)")
+        }
+        #expect(compared > 200)
+        // notes and excerpts merge into one ranking, best first
+        let mixed = try replica.search("army", limit: 50)
+        #expect(mixed.contains { $0.kind == "note" } && mixed.contains { $0.kind == "excerpt" })
+        #expect(mixed.map(\.score) == mixed.map(\.score).sorted(by: >))
+    }
+
     @Test func searchRanksAndHighlightsExcerptsAndNotes() throws {
         let (replica, parsed) = try sampleReplica()
         let hits = try replica.search("Tukhachevsky coup", limit: 5)

@@ -45,16 +45,17 @@ public enum Output {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }
 
-    public static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
-    public static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    // asked once per process (they were asked for every line printed)
+    public static let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
+    public static let stderrIsTerminal = isatty(STDERR_FILENO) != 0
 
-    public static var width: Int {
+    public static let width: Int = {
         var size = winsize()
-        if isatty(STDOUT_FILENO) != 0, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 {
+        if stdoutIsTerminal, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 {
             return Int(size.ws_col)
         }
         return 80
-    }
+    }()
 
     public static func bold(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
     public static func dim(_ s: String) -> String { stdoutIsTerminal ? "\u{1B}[2m\(s)\u{1B}[0m" : s }
