@@ -45,6 +45,7 @@ let package = Package(
                 .embedInCode("replica/0001_replica.sql"),
                 .embedInCode("replica/0002_excerpt_outbox.sql"),
                 .embedInCode("replica/0003_note_index_at_commit.sql"),
+                .embedInCode("replica/0004_fts_hashsize.sql"),
                 .embedInCode("server/0001_server.sql"),
                 .embedInCode("server/0002_change_log_by_stamp.sql"),
                 .embedInCode("postgres/0001_postgres.sql"),

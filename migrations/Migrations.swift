@@ -11,6 +11,7 @@ public enum Migrations {
         MigrationFile(version: 1, name: "replica/0001_replica.sql", sql: text(PackageResources._001_replica_sql)),
         MigrationFile(version: 2, name: "replica/0002_excerpt_outbox.sql", sql: text(PackageResources._002_excerpt_outbox_sql)),
         MigrationFile(version: 3, name: "replica/0003_note_index_at_commit.sql", sql: text(PackageResources._003_note_index_at_commit_sql)),
+        MigrationFile(version: 4, name: "replica/0004_fts_hashsize.sql", sql: text(PackageResources._004_fts_hashsize_sql)),
     ]
 
     public static let server: [MigrationFile] = [

@@ -131,6 +131,7 @@ enum Report {
             | Gloss's corpus parser alone (ids included) | \(rate(n("raw.parse"))) |
             | excerpt rows in one transaction | \(rate(n("raw.excerpt_rows"))) |
             | excerpt rows + FTS5 rebuild | \(rate(n("raw.import"))) |
+            | the FTS5 rebuild alone, 16 MiB of pending terms as a replica builds it / FTS5's default 1 MiB | \(secs(n("raw.fts_rebuild"))) / \(secs(n("raw.fts_rebuild_default"))) |
             | log rows of excerpt JSON (as the daemon stores a push) | \(rate(n("raw.log_excerpts"))) |
             | annotations as the daemon stores them (log row + field value) | \(rate(n("raw.server_annotations"))) |
             | annotations as a replica stores them (note rows + full-text index, tag rows) | \(rate(n("raw.replica_annotations"))) |
