@@ -2,6 +2,7 @@ import ArgumentParser
 import GlossCLI
 import Foundation
 import GlossCorpus
+import GlossModel
 import GlossReplica
 import GlossSampleCorpus
 
@@ -62,23 +63,20 @@ struct ImportCommand: ParsableCommand {
             summary = try replica.importExport(doc)
         } else {
             // A compilation is parsed as it is read and stored in one transaction, so memory does
-            // not grow with the file and a bad line (invalid UTF-8) keeps nothing of it.
-            var stream = CompilationStream(invalidUTF8: replaceInvalid ? .replace : .fail)
+            // not grow with the file and a bad line (invalid UTF-8) keeps nothing of it. Parsing
+            // runs on a thread of its own while this one stores what it has parsed.
             let bar = input.size.flatMap { ProgressBar(total: $0, label: "importing") }
-            var read = 0
-            var parsed: CorpusSummary?
+            let parse = BackgroundParse(
+                first: first, rest: reader, stream: CompilationStream(invalidUTF8: replaceInvalid ? .replace : .fail), bar: bar)
+            defer { parse.stop() }
             let (imported, duplicates) = try replica.importExcerpts { insert in
-                var chunk: [UInt8]? = first
-                while let bytes = chunk {
-                    try bytes.withUnsafeBufferPointer { try stream.feed($0, emit: insert) }
-                    read += bytes.count
-                    bar?.update(read)
-                    chunk = try reader.next()
+                while let batch = try parse.next() {
+                    for e in batch { try insert(e) }
                 }
-                parsed = try stream.finish(emit: insert)
             }
+            let parsed = parse.summary!
             bar?.finish()
-            summary = ImportSummary(imported: imported, duplicates: duplicates, sources: parsed!.sourceCount, warnings: parsed!.warnings)
+            summary = ImportSummary(imported: imported, duplicates: duplicates, sources: parsed.sourceCount, warnings: parsed.warnings)
         }
         if output.json {
             try Output.json(summary)
@@ -134,6 +132,106 @@ enum ImportInput {
                 return Array(data)
             }
         }
+    }
+}
+
+/// Reads and parses a compilation on a thread of its own and hands its excerpts over in batches,
+/// at most `depth` of them waiting, so parsing (a quarter of an import's time) overlaps with
+/// storing and memory stays bounded. The parser stops at its first error, which `next()` throws;
+/// `stop()` tells it to stop early and waits until it has.
+final class BackgroundParse: @unchecked Sendable {
+    static let batchSize = 256
+    static let depth = 8
+
+    // the parsing thread's own until it has finished
+    private var first: [UInt8]?
+    private var rest: ImportInput.Chunks
+    private var stream: CompilationStream
+    private let bar: ProgressBar?
+    private var parsed: CorpusSummary?
+
+    // shared, under `lock`
+    private let lock = NSCondition()
+    private var ready: [[Excerpt]] = []
+    private var failure: Error?
+    private var finished = false
+    private var stopping = false
+
+    private struct Stopped: Error {}
+
+    init(first: [UInt8], rest: ImportInput.Chunks, stream: CompilationStream, bar: ProgressBar?) {
+        self.first = first
+        self.rest = rest
+        self.stream = stream
+        self.bar = bar
+        Thread { [self] in run() }.start()
+    }
+
+    /// What the parser found (sources, warnings): set once `next()` has returned nil.
+    var summary: CorpusSummary? {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished ? parsed : nil
+    }
+
+    /// The next batch in file order; nil at the end; the parser's error if it failed.
+    func next() throws -> [Excerpt]? {
+        lock.lock()
+        defer { lock.unlock() }
+        while ready.isEmpty && !finished { lock.wait() }
+        if let failure { throw failure }
+        guard !ready.isEmpty else { return nil }
+        lock.broadcast()
+        return ready.removeFirst()
+    }
+
+    /// Stops the parser if it is still running and waits until it has.
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        stopping = true
+        lock.broadcast()
+        while !finished { lock.wait() }
+    }
+
+    private func run() {
+        var batch: [Excerpt] = []
+        func handOver() throws {
+            lock.lock()
+            defer { lock.unlock() }
+            while ready.count >= Self.depth && !stopping { lock.wait() }
+            if stopping { throw Stopped() }
+            ready.append(batch)
+            lock.broadcast()
+            batch = []
+            batch.reserveCapacity(Self.batchSize)
+        }
+        func emit(_ e: Excerpt) throws {
+            batch.append(e)
+            if batch.count == Self.batchSize { try handOver() }
+        }
+        var error: Error?
+        do {
+            var read = 0
+            var chunk = first
+            first = nil
+            while let bytes = chunk {
+                try bytes.withUnsafeBufferPointer { try stream.feed($0, emit: emit) }
+                read += bytes.count
+                bar?.update(read)
+                chunk = try rest.next()
+            }
+            parsed = try stream.finish(emit: emit)
+            if !batch.isEmpty { try handOver() }
+        } catch is Stopped {
+        } catch let e {
+            error = e
+        }
+        lock.lock()
+        failure = error
+        finished = true
+        lock.broadcast()
+        lock.unlock()
     }
 }
 

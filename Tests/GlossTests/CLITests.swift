@@ -1,5 +1,6 @@
 import Foundation
 import GlossReplica
+import GlossSQLite
 import Testing
 
 /// The `gloss` binary end to end, in temporary homes.
@@ -161,6 +162,34 @@ import Testing
         #expect(try gloss(home, "list", "--json").stdout == beforeBig)
         let streamed = try gloss(home, "import", bigPath, "--replace-invalid", "--json").json(ImportJSON.self)
         #expect(streamed.imported == n + 1)
+    }
+
+    /// The import parses on a second thread while it stores. When storing fails (here: another
+    /// process holds the replica's write lock past SQLite's 5 s busy timeout) with the parser
+    /// blocked on a full hand-over queue, gloss still stops it, says why and keeps nothing.
+    @Test(.timeLimit(.minutes(1))) func importThatCannotStoreStopsItsParser() throws {
+        let home = TestSupport.tempDir("cli-locked")
+        _ = try gloss(home, "import", "--sample")
+        let before = try gloss(home, "list", "--json").stdout
+        var big = Array("Locked out\n".utf8)
+        var n = 0
+        while n < 10_000 {  // far more than the 8 × 256 excerpts the parser may hold ready
+            n += 1
+            big += Array("Waiting excerpt number \(n).\nAuthor, A. Book. Place: Pub, 1990, p. \(n)\n".utf8)
+        }
+        let path = home + "/big.txt"
+        try Data(big).write(to: URL(fileURLWithPath: path))
+        let holder = try Database(path: home + "/replica.sqlite")
+        try holder.execute("BEGIN IMMEDIATE")
+        let started = Date()
+        let r = try gloss(home, "import", path)
+        try holder.execute("ROLLBACK")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("locked"), "\(r.stderr)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try gloss(home, "list", "--json").stdout == before)
+        let imported = try gloss(home, "import", path, "--json").json(ImportJSON.self)
+        #expect(imported.imported == n)
     }
 
     @Test func homeComesFromTheEnvironment() throws {

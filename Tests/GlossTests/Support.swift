@@ -70,7 +70,8 @@ func runProcess(_ executable: String, _ args: [String], environment: [String: St
         group.leave()
     }
     let deadline = DispatchTime.now() + timeout
-    let killer = DispatchWorkItem { if p.isRunning { p.terminate() } }
+    // a hard kill: a hung child may not act on SIGTERM
+    let killer = DispatchWorkItem { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
     DispatchQueue.global().asyncAfter(deadline: deadline, execute: killer)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
