@@ -136,12 +136,15 @@ enum ImportInput {
 }
 
 /// Reads and parses a compilation on a thread of its own and hands its excerpts over in batches,
-/// at most `depth` of them waiting, so parsing (a quarter of an import's time) overlaps with
+/// at most `depth` of them waiting, so parsing (a fifth of an import's time) overlaps with
 /// storing and memory stays bounded. The parser stops at its first error, which `next()` throws;
-/// `stop()` tells it to stop early and waits until it has.
+/// `stop()` tells it to stop early (it looks between chunks and batches) and waits until it has,
+/// but not for more than `stopWait`: a parser blocked reading a pipe that sends nothing more must
+/// not keep a failed import from exiting.
 final class BackgroundParse: @unchecked Sendable {
     static let batchSize = 256
     static let depth = 8
+    static let stopWait: TimeInterval = 2
 
     // the parsing thread's own until it has finished
     private var first: [UInt8]?
@@ -185,13 +188,20 @@ final class BackgroundParse: @unchecked Sendable {
         return ready.removeFirst()
     }
 
-    /// Stops the parser if it is still running and waits until it has.
+    /// Stops the parser if it is still running and waits until it has (at most `stopWait`).
     func stop() {
         lock.lock()
         defer { lock.unlock() }
         stopping = true
         lock.broadcast()
-        while !finished { lock.wait() }
+        let deadline = Date(timeIntervalSinceNow: Self.stopWait)
+        while !finished && lock.wait(until: deadline) {}
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
     }
 
     private func run() {
@@ -219,6 +229,7 @@ final class BackgroundParse: @unchecked Sendable {
                 try bytes.withUnsafeBufferPointer { try stream.feed($0, emit: emit) }
                 read += bytes.count
                 bar?.update(read)
+                if isStopping { throw Stopped() }
                 chunk = try rest.next()
             }
             parsed = try stream.finish(emit: emit)
