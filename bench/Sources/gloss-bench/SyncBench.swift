@@ -1,4 +1,8 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GlossCompression
 import GlossCorpus
 import GlossModel
 import GlossReplica
@@ -45,6 +49,33 @@ enum SyncBench {
         try add.run()
         add.waitUntilExit()
         return try JSONDecoder().decode([String: String].self, from: out.fileHandleForReading.readDataToEndOfFile())
+    }
+
+    /// Every change of the user, page by page from the start (as a bootstrap reads them: POST
+    /// /v1/pull, gzip, the client's own page reader), counted and dropped.
+    static func readAllPages(url: String, token: String, limit: Int) async throws -> Int {
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        var after: Int64 = 0
+        var count = 0
+        while true {
+            var request = URLRequest(url: URL(string: url)!.appendingPathComponent("v1/pull"))
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
+            request.httpBody = try JSONEncoder().encode(PullRequest(after: after, limit: limit))
+            let (data, response) = try await session.data(for: request)
+            var bytes = Array(data)
+            if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 << 20) }
+            guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+                throw SyncClientError.badResponse("pull answered \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+            }
+            let page = try ChangeReader.pullResponse(bytes)
+            count += page.changes.count
+            after = page.cursor
+            if !page.more { return count }
+        }
     }
 
     static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
@@ -209,6 +240,15 @@ enum SyncBench {
         Results.record("\(key).bootstrap", bootstrap, "s")
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        // what Kinto's client does with its pull: the same changes over HTTP, decoded, not applied
+        var readTimes: [Double] = []
+        var read = 0
+        for _ in 0..<runs {
+            readTimes.append(try await seconds { read = try await readAllPages(url: readerDaemon.url, token: daemon.token, limit: 10_000) })
+        }
+        let readOnly = median(readTimes)
+        print(String(format: "pull of the same %d changes, pages of 10000 fetched and decoded, not applied: %.2f s (%.0f changes/s), median of ", read, readOnly, Double(read) / readOnly) + times(readTimes))
+        Results.record("\(key).read_rate", Double(read) / readOnly, "changes/s")
         clientBootstrapMemory(glossd: glossd, home: dir + "/c", url: readerDaemon.url, token: daemon.token, key: key)
 
         // incremental: one edit on A, then A syncs (push 1, pull its echo); B syncs (pull 1)
