@@ -14,6 +14,7 @@ import Foundation
 ///   gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]
 ///                                                     clients syncing at once, each a gloss process
 ///   gloss-bench report RESULTS                        docs/BENCHMARKS.md from a results file
+///   gloss-bench read URL TOKEN [--page N]             read every change of a user (for profiling)
 ///
 /// With BENCH_RESULTS=FILE, every figure is also appended to FILE (see Results.swift).
 let args = Array(CommandLine.arguments.dropFirst())
@@ -51,6 +52,14 @@ func spawn(_ command: String, quiet: Bool = true) -> Int32 {
 }
 
 switch args.first {
+case "read":
+    // every change of a user, read and decoded as a bootstrap reads them, not applied (for profiling)
+    guard args.count >= 3 else { fail("usage: gloss-bench read URL TOKEN [--page N]") }
+    let limit = option("--page", in: args).flatMap(Int.init) ?? 10_000
+    let start = DispatchTime.now().uptimeNanoseconds
+    let read = try await SyncBench.readAllPages(url: args[1], token: args[2], limit: limit)
+    let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print(String(format: "read %d changes in %.2f s (%.0f/s)", read, s, Double(read) / s))
 case "corpus":
     guard args.count >= 3, let n = Int(args[1]) else { fail("usage: gloss-bench corpus N OUT [--sources S] [--seed X]") }
     let sources = option("--sources", in: args).flatMap(Int.init) ?? max(1, n / 50)
