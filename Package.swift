@@ -114,7 +114,7 @@ let package = Package(
             ],
             path: "server/glossd", swiftSettings: strict),
         .executableTarget(
-            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient", "GlossSQLite", "GlossMigrations", "GlossCompression"],
+            name: "gloss-bench", dependencies: ["GlossModel", "GlossCorpus", "GlossReplica", "GlossSyncClient", "GlossSQLite", "GlossMigrations"],
             path: "bench/Sources/gloss-bench", swiftSettings: strict),
         .testTarget(
             name: "GlossTests",

@@ -262,6 +262,12 @@ public final class SyncClient {
         }
     }
 
+    /// The page of changes after `cursor`, fetched and decoded as a sync reads it, not applied
+    /// (for measuring the read path alone).
+    public func readPage(after cursor: Int64) async throws -> PullResponse {
+        try await finishPull(try startPull(after: cursor))
+    }
+
     /// Fetches and decodes (inflates, parses) the page after `cursor` in a task of its own, so
     /// that it overlaps with applying the page before it: applying is the bootstrap's bottleneck,
     /// and decoding a page of 2,000 excerpts takes a tenth of the time applying it does.

@@ -1,8 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import GlossCompression
 import GlossCorpus
 import GlossModel
 import GlossReplica
@@ -51,27 +47,16 @@ enum SyncBench {
         return try JSONDecoder().decode([String: String].self, from: out.fileHandleForReading.readDataToEndOfFile())
     }
 
-    /// Every change of the user, page by page from the start (as a bootstrap reads them: POST
-    /// /v1/pull, gzip, the client's own page reader), counted and dropped.
-    static func readAllPages(url: String, token: String, limit: Int) async throws -> Int {
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
+    /// Every change of the user, page by page from the start, read and decoded by the sync
+    /// client's own code (`SyncClient.readPage`), counted and dropped. `scratch` holds the empty
+    /// replica the client needs.
+    static func readAllPages(url: String, token: String, limit: Int, scratch: String) async throws -> Int {
+        let client = try SyncClient(replica: try Replica(home: scratch), url: url, token: token)
+        client.pullPage = limit
         var after: Int64 = 0
         var count = 0
         while true {
-            var request = URLRequest(url: URL(string: url)!.appendingPathComponent("v1/pull"))
-            request.httpMethod = "POST"
-            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("gzip", forHTTPHeaderField: "Accept-Encoding")
-            request.httpBody = try JSONEncoder().encode(PullRequest(after: after, limit: limit))
-            let (data, response) = try await session.data(for: request)
-            var bytes = Array(data)
-            if Gzip.isGzip(bytes) { bytes = try Gzip.decompress(bytes, limit: 512 << 20) }
-            guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                throw SyncClientError.badResponse("pull answered \(String(decoding: bytes.prefix(200), as: UTF8.self))")
-            }
-            let page = try ChangeReader.pullResponse(bytes)
+            let page = try await client.readPage(after: after)
             count += page.changes.count
             after = page.cursor
             if !page.more { return count }
@@ -244,7 +229,7 @@ enum SyncBench {
         var readTimes: [Double] = []
         var read = 0
         for _ in 0..<runs {
-            readTimes.append(try await seconds { read = try await readAllPages(url: readerDaemon.url, token: daemon.token, limit: 10_000) })
+            readTimes.append(try await seconds { read = try await readAllPages(url: readerDaemon.url, token: daemon.token, limit: 10_000, scratch: dir + "/read") })
         }
         let readOnly = median(readTimes)
         print(String(format: "pull of the same %d changes, pages of 10000 fetched and decoded, not applied: %.2f s (%.0f changes/s), median of ", read, readOnly, Double(read) / readOnly) + times(readTimes))

@@ -57,7 +57,9 @@ case "read":
     guard args.count >= 3 else { fail("usage: gloss-bench read URL TOKEN [--page N]") }
     let limit = option("--page", in: args).flatMap(Int.init) ?? 10_000
     let start = DispatchTime.now().uptimeNanoseconds
-    let read = try await SyncBench.readAllPages(url: args[1], token: args[2], limit: limit)
+    let scratch = NSTemporaryDirectory() + "gloss-bench-read-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    let read = try await SyncBench.readAllPages(url: args[1], token: args[2], limit: limit, scratch: scratch)
     let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     print(String(format: "read %d changes in %.2f s (%.0f/s)", read, s, Double(read) / s))
 case "corpus":
