@@ -83,6 +83,8 @@ final class TestReplica: @unchecked Sendable {
     let clock: ManualClock
     let url: String
     let token: String
+    /// nil: the client's default (no compression to a daemon on loopback).
+    var compress: Bool?
 
     init(daemon: Daemon, token: String, offsetMillis: Int64 = 0) throws {
         clock = ManualClock(offset: offsetMillis)
@@ -97,6 +99,7 @@ final class TestReplica: @unchecked Sendable {
         let client = try SyncClient(replica: replica, url: url, token: token, timeout: 20)
         client.pushBatch = 500
         client.pullPage = 300
+        if let compress { client.compress = compress }
         return try await client.sync()
     }
 }

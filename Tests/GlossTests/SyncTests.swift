@@ -1,4 +1,5 @@
 import Foundation
+import GlossCompression
 import GlossModel
 import GlossReplica
 import GlossSQLite
@@ -39,6 +40,45 @@ import Testing
         let idle = try await laptop.sync()
         #expect(idle == SyncSummary(pushed: 0, pulled: 0, conflicts: 0))
         #expect(try laptop.replica.status().pending == 0)
+    }
+
+    @Test func bodiesAreGzippedExceptToADaemonOnThisMachine() async throws {
+        for host in ["127.0.0.1", "127.8.0.1", "localhost", "LocalHost", "a.localhost", "::1", "[::1]"] {
+            #expect(SyncClient.isLoopback(host: host), "\(host)")
+        }
+        for host in ["10.0.0.1", "gloss.example.com", "127.0.0.1.example.com", "localhost.example.com", "128.0.0.1", "127.0.0.256", "127.0.1", ""] {
+            #expect(!SyncClient.isLoopback(host: host), "\(host)")
+        }
+        let scratch = try Replica(home: TestSupport.tempDir("replica"))
+        let local = try SyncClient(replica: scratch, url: "http://127.0.0.1:8420", token: "t")
+        let remote = try SyncClient(replica: scratch, url: "https://gloss.example.com", token: "t")
+        #expect(!local.compress && remote.compress)
+        let body = Array(String(repeating: "{\"kind\":\"note\"},", count: 2_000).utf8)
+        let sent = remote.request("v1/push", method: "POST", body: body)
+        #expect(sent.value(forHTTPHeaderField: "Content-Encoding") == "gzip")
+        #expect(sent.value(forHTTPHeaderField: "Accept-Encoding") == "gzip")
+        #expect(try Gzip.decompress(Array(sent.httpBody ?? Data()), limit: body.count) == body)
+        let plain = local.request("v1/push", method: "POST", body: body)
+        #expect(plain.value(forHTTPHeaderField: "Content-Encoding") == nil)
+        #expect(plain.value(forHTTPHeaderField: "Accept-Encoding") == "identity", "libcurl would offer gzip on its own")
+        #expect(plain.httpBody == Data(body))
+
+        // through a real daemon: one replica pushes and pulls gzipped, the other plain
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let zipped = try TestReplica(daemon: daemon, token: token)
+        zipped.compress = true
+        let plainReplica = try TestReplica(daemon: daemon, token: token)
+        plainReplica.compress = false
+        _ = try zipped.replica.importExcerpts(sample)  // a body well over 16 KiB
+        let note = try zipped.replica.addNote(excerptID: sample[0].id, body: "sent gzipped")
+        #expect(try await zipped.sync().pushed == 117)
+        #expect(try await plainReplica.sync().pulled == 117)
+        _ = try plainReplica.replica.editNote(id: note.id, body: "sent plain")
+        _ = try plainReplica.replica.importExcerpts([Excerpt(text: String(repeating: "A long plain passage. ", count: 2_000), citation: sample[1].citation, compilation: "")])
+        #expect(try await plainReplica.sync().pushed == 2)
+        #expect(try await zipped.sync().pulled == 2)
+        #expect(try zipped.replica.snapshot() == plainReplica.replica.snapshot())
     }
 
     @Test func concurrentEditsOfOneNoteKeepTheLaterAndTheLoserInHistory() async throws {

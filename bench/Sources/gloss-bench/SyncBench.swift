@@ -142,20 +142,27 @@ enum SyncBench {
         let imported = dir + "/snapshot-imported", annotated = dir + "/snapshot-annotated"
         _ = try Replica(home: imported).importExcerpts(corpus.excerpts)  // closed again at once
         var excerptTimes: [Double] = [], annotationTimes: [Double] = []
+        var gzipExcerptTimes: [Double] = [], gzipAnnotationTimes: [Double] = []
         var pending = 0
         var pushWritten = 0
         var a: Replica!
         var clientA: SyncClient!
         /// The pushing replica, opened from `home`, and its client with the push settings above.
-        func pusher(_ home: String, _ daemon: Daemon) throws -> (Replica, SyncClient) {
+        func pusher(_ home: String, _ daemon: Daemon, gzip: Bool) throws -> (Replica, SyncClient) {
             let replica = try Replica(home: home)
             let client = try SyncClient(replica: replica, url: daemon.url, token: daemon.token)
             client.pushWindow = pushWindow
             client.ticketedPush = ticketedPush
+            client.compress = gzip
             if let pushBatch { client.pushBatch = pushBatch }
             return (replica, client)
         }
-        for run in 0..<runs {
+        // With SQLite each run pushes as a client does to a daemon on another machine (bodies
+        // gzipped), then, into another new daemon, as to a daemon on this one (not gzipped, the
+        // client's default on loopback); the last daemon started keeps its data for the pulls
+        // below. PostgreSQL (one database, one run) is pushed to as on loopback only.
+        let passes = database == nil ? [true, false] : [false]
+        for (run, gzip) in (0..<runs).flatMap({ r in passes.enumerated().map { (passes.count * r + $0.offset, $0.element) } }) {
             if run > 0 {
                 daemon.process.terminate()
                 daemon.process.waitUntilExit()
@@ -166,8 +173,9 @@ enum SyncBench {
             let home = dir + "/a\(run)"
             (a, clientA) = (nil, nil)
             try FileManager.default.copyItem(atPath: imported, toPath: home)
-            (a, clientA) = try pusher(home, daemon)
-            excerptTimes.append(try await seconds { _ = try await clientA.sync() })
+            (a, clientA) = try pusher(home, daemon, gzip: gzip)
+            let excerptTime = try await seconds { _ = try await clientA.sync() }
+            if gzip { gzipExcerptTimes.append(excerptTime) } else { excerptTimes.append(excerptTime) }
             if run == 0 {
                 // annotations: half notes, half tags, written through the replica API
                 var rng = SplitMix(seed: 99)
@@ -188,16 +196,19 @@ enum SyncBench {
             if run == 0 { try FileManager.default.copyItem(atPath: home, toPath: annotated) }
             try FileManager.default.removeItem(atPath: home)
             try FileManager.default.copyItem(atPath: annotated, toPath: home)
-            (a, clientA) = try pusher(home, daemon)
+            (a, clientA) = try pusher(home, daemon, gzip: gzip)
             let written = writtenBytes(daemon.process.processIdentifier)
-            annotationTimes.append(try await seconds { _ = try await clientA.sync() })
+            let annotationTime = try await seconds { _ = try await clientA.sync() }
+            if gzip { gzipAnnotationTimes.append(annotationTime) } else { annotationTimes.append(annotationTime) }
             pushWritten = writtenBytes(daemon.process.processIdentifier) - written
         }
-        let excerptPush = median(excerptTimes), push = median(annotationTimes)
-        print(String(format: "push of %d excerpts: %.2f s (%.0f changes/s), median of ", n, excerptPush, Double(n) / excerptPush) + times(excerptTimes))
-        Results.record("\(key).push_excerpts", Double(n) / excerptPush, "changes/s")
-        print(String(format: "push of %d changes (notes and tags): %.2f s (%.0f changes/s), median of ", pending, push, Double(pending) / push) + times(annotationTimes))
-        Results.record("\(key).push_annotations", Double(pending) / push, "changes/s")
+        for (times_, label, count, name) in [(excerptTimes, "", n, "excerpts"), (annotationTimes, "", pending, "annotations"),
+                                             (gzipExcerptTimes, ", bodies gzipped", n, "excerpts"), (gzipAnnotationTimes, ", bodies gzipped", pending, "annotations")]
+        where !times_.isEmpty {
+            let t = median(times_)
+            print(String(format: "push of %d %@%@: %.2f s (%.0f changes/s), median of ", count, name == "excerpts" ? "excerpts" : "changes (notes and tags)", label, t, Double(count) / t) + times(times_))
+            Results.record("\(key).push_\(name)\(label.isEmpty ? "" : "_gzip")", Double(count) / t, "changes/s")
+        }
         print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB; it wrote \(pushWritten / 1_048_576) MB during the last push of notes and tags")
         Results.record("\(key).push_written", Double(pushWritten) / 1_048_576, "MB")
         Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
@@ -213,17 +224,21 @@ enum SyncBench {
         var b: Replica!
         var clientB: SyncClient!
         var pulled = 0
-        var bootstrapTimes: [Double] = []
-        for run in 0..<runs {
+        var bootstrapTimes: [Double] = [], gzipBootstrapTimes: [Double] = []
+        for (run, gzip) in (0..<runs).flatMap({ r in [(2 * r, true), (2 * r + 1, false)] }) {
             (b, clientB) = (nil, nil)
             b = try Replica(home: dir + "/b\(run)")
             clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
-            bootstrapTimes.append(try await seconds { pulled = try await clientB.sync().pulled })
+            clientB.compress = gzip
+            let t = try await seconds { pulled = try await clientB.sync().pulled }
+            if gzip { gzipBootstrapTimes.append(t) } else { bootstrapTimes.append(t) }
         }
-        let bootstrap = median(bootstrapTimes)
+        let bootstrap = median(bootstrapTimes), gzipBootstrap = median(gzipBootstrapTimes)
         print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s, median of ", n, annotations, pulled, bootstrap) + times(bootstrapTimes))
+        print(String(format: "the same, pages gzipped: %.2f s, median of ", gzipBootstrap) + times(gzipBootstrapTimes))
         Results.record("\(key).bootstrap", bootstrap, "s")
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
+        Results.record("\(key).bootstrap_gzip", gzipBootstrap, "s")
         print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
         // what Kinto's client does with its pull: the same changes over HTTP, decoded, not applied
         var readTimes: [Double] = []
