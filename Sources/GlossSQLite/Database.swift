@@ -50,8 +50,9 @@ public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
 
-    /// Opens (creating if needed) the database at `path` in WAL mode with synchronous=NORMAL.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// Opens (creating if needed) the database at `path` in WAL mode with synchronous=NORMAL and
+    /// a page cache of up to `cacheMiB`.
+    public init(path: String, readOnly: Bool = false, cacheMiB: Int = 64) throws {
         self.path = path
         var h: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -67,7 +68,7 @@ public final class Database: @unchecked Sendable {
         if !readOnly {
             try execute("PRAGMA journal_mode=WAL")
         }
-        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536")
+        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-\(cacheMiB * 1024)")
     }
 
     /// Adds the FTS5 ranking function `gloss_bm25(fts_table, docsize)` to this connection

@@ -30,8 +30,11 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         // no automatic checkpoints on the writer; a WAL left larger than 64 MB is truncated
         try db.execute("PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864")
         try Migrator.migrate(db, Migrations.server, now: String(now))
-        checkpointer = try Database(path: path)
-        readers = try (0..<2).map { i in (try Database(path: path), DispatchQueue(label: "glossd.sqlite.read\(i)")) }
+        // Readers mostly scan the log in order, which the kernel's page cache serves as well: a
+        // small cache of their own each keeps a daemon that served a large bootstrap from
+        // holding 64 MB per connection (the checkpointer copies WAL frames, it needs none).
+        checkpointer = try Database(path: path, cacheMiB: 1)
+        readers = try (0..<2).map { i in (try Database(path: path, cacheMiB: 8), DispatchQueue(label: "glossd.sqlite.read\(i)")) }
     }
 
     /// Runs a read-only body on the next reader connection.
