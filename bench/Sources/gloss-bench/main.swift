@@ -1,4 +1,6 @@
 import Foundation
+import GlossReplica
+import GlossSyncClient
 
 /// gloss-bench: deterministic workloads for the benchmarks (see bench/README.md).
 ///
@@ -15,6 +17,9 @@ import Foundation
 ///                                                     clients syncing at once, each a gloss process
 ///   gloss-bench report RESULTS                        docs/BENCHMARKS.md from a results file
 ///   gloss-bench read URL TOKEN [--page N]             read every change of a user (for profiling)
+///   gloss-bench push HOME URL TOKEN [--batch N] [--bytes B] [--gzip 0|1]
+///                                                     push a replica's outbox (for profiling and
+///                                                     trying batch sizes)
 ///
 /// With BENCH_RESULTS=FILE, every figure is also appended to FILE (see Results.swift).
 let args = Array(CommandLine.arguments.dropFirst())
@@ -62,6 +67,17 @@ case "read":
     let read = try await SyncBench.readAllPages(url: args[1], token: args[2], limit: limit, scratch: scratch)
     let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     print(String(format: "read %d changes in %.2f s (%.0f/s)", read, s, Double(read) / s))
+case "push":
+    // a replica's outbox pushed by the sync client with the given batch bounds (for profiling)
+    guard args.count >= 4 else { fail("usage: gloss-bench push HOME URL TOKEN [--batch N] [--bytes B] [--gzip 0|1]") }
+    let client = try SyncClient(replica: try Replica(home: args[1]), url: args[2], token: args[3])
+    if let n = option("--batch", in: args).flatMap(Int.init) { client.pushBatch = n }
+    if let b = option("--bytes", in: args).flatMap(Int.init) { client.pushBatchBytes = b }
+    if let z = option("--gzip", in: args) { client.compress = z == "1" }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let pushed = try await client.sync().pushed
+    let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print(String(format: "pushed %d changes in %.2f s (%.0f/s)", pushed, s, Double(pushed) / s))
 case "corpus":
     guard args.count >= 3, let n = Int(args[1]) else { fail("usage: gloss-bench corpus N OUT [--sources S] [--seed X]") }
     let sources = option("--sources", in: args).flatMap(Int.init) ?? max(1, n / 50)
