@@ -114,6 +114,8 @@ public final class Replica {
     public let home: String
     public let path: String
     public let db: Database
+    /// Set while a group of pulled pages shares one transaction (`beginPullGroup`).
+    var pullGroupOpen = false
     public let replicaID: String
     let now: @Sendable () -> Int64
     private var sourceIDs: [String: Int64] = [:]
@@ -154,13 +156,29 @@ public final class Replica {
     /// pages pass that), so that nothing else ever sees, or deletes, an excerpt missing from the
     /// full-text index; notes inserted in it are indexed at its end.
     func write<T>(indexingDeferredExcerpts: Bool = true, _ body: () throws -> T) throws -> T {
+        // inside a pull group the group's transaction is the transaction (see beginPullGroup)
+        if pullGroupOpen { return try mappingCorruption(body) }
         do {
-            return try db.transaction {
-                if indexingDeferredExcerpts { try indexDeferredExcerpts() }
-                let result = try body()
-                try indexPendingNotes()
-                return result
+            return try mappingCorruption {
+                try db.transaction {
+                    if indexingDeferredExcerpts { try indexDeferredExcerpts() }
+                    let result = try body()
+                    try indexPendingNotes()
+                    return result
+                }
             }
+        } catch {
+            forgetRolledBack()
+            throw error
+        }
+    }
+
+    /// After a rollback: source ids cached during the transaction may name rows that are gone.
+    func forgetRolledBack() { sourceIDs.removeAll() }
+
+    func mappingCorruption<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
         } catch let e as SQLiteError where e.isCorruption {
             throw ReplicaError.corrupt(path: path, detail: e.message)
         }

@@ -70,6 +70,9 @@ public final class SyncClient {
     /// `POST /v1/push`; see `startPush`.
     public var ticketedPush = true
     public var pullPage = 2_000
+    /// Pulled pages are committed together until they hold this many changes (a bootstrap
+    /// commits every few pages rather than every page; see `Replica.beginPullGroup`).
+    public var pullGroup = 40_000
     /// Whether request bodies over 16 KiB are gzipped and answers asked for gzipped. On by
     /// default, off when the daemon is on this machine (a loopback address or `localhost`):
     /// there compressing costs both processes CPU and saves no time (a push of 100k excerpts to
@@ -252,19 +255,34 @@ public final class SyncClient {
         var cursor = try replica.syncCursor
         mark("start")
         var inFlight = try startPull(after: cursor)
+        var grouped = 0  // changes applied in the open pull group, not committed yet
         while true {
-            let page = try await finishPull(inFlight)
-            mark("POST /v1/pull \(page.changes.count)")
-            guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
+            let page: PullResponse
+            do {
+                page = try await finishPull(inFlight)
+                mark("POST /v1/pull \(page.changes.count)")
+                guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
+            } catch {
+                // what was applied is whole, page by page, with its cursor: keep it
+                try replica.commitPullGroup()
+                throw error
+            }
             // fetch and decode the following page on another thread while this one is applied
             if page.more {
                 inFlight = try startPull(after: page.cursor)
             }
             let result: (applied: Int, conflicts: Int)
             do {
+                if grouped == 0 { try replica.beginPullGroup() }
                 // excerpts are indexed once, with the last page
                 result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp, indexLater: page.more)
+                grouped += page.changes.count
+                if !page.more || grouped >= pullGroup {
+                    try replica.commitPullGroup()
+                    grouped = 0
+                }
             } catch {
+                replica.rollbackPullGroup()
                 if page.more { inFlight.cancel() }
                 throw error
             }

@@ -81,6 +81,52 @@ import Testing
         #expect(try zipped.replica.snapshot() == plainReplica.replica.snapshot())
     }
 
+    @Test func pulledPagesAreCommittedInGroupsAndAGroupCutOffLeavesNoTrace() async throws {
+        // through a real daemon: pages of 20 changes, committed every 100
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let writer = try TestReplica(daemon: daemon, token: token)
+        _ = try writer.replica.importExcerpts(sample)
+        for i in 0..<150 { _ = try writer.replica.addNote(excerptID: sample[i % sample.count].id, body: "grouped \(i)") }
+        #expect(try await writer.sync().pushed == sample.count + 150)
+        let reader = try Replica(home: TestSupport.tempDir("replica"))
+        let client = try SyncClient(replica: reader, url: daemon.url, token: token, timeout: 20)
+        client.pullPage = 20
+        client.pullGroup = 100
+        #expect(try await client.sync().pulled == sample.count + 150)
+        #expect(try reader.snapshot() == writer.replica.snapshot())
+        #expect(try reader.search("grouped", limit: 1000).count == 150, "notes pulled in a group are in the full-text index")
+
+        // in the replica: a group's pages share one transaction; one closed before its commit
+        // (a killed process) leaves neither the pages nor the cursor, and a rolled-back group's
+        // cached source ids are forgotten, so applying the pages again stores them whole
+        let home = TestSupport.tempDir("replica")
+        let pages = [Array(sample.prefix(10)), Array(sample.dropFirst(10).prefix(10))].enumerated().map { (p, excerpts) in
+            excerpts.enumerated().map { SequencedChange(seq: Int64(p * 10 + $0.offset + 1), change: .excerpt($0.element)) }
+        }
+        do {
+            let cut = try Replica(home: home)
+            try cut.beginPullGroup()
+            _ = try cut.applyPulled(pages[0], cursor: 10, serverStamp: nil, indexLater: true)
+            _ = try cut.applyPulled(pages[1], cursor: 20, serverStamp: nil, indexLater: true)
+        }  // closed without a commit
+        let again = try Replica(home: home)
+        #expect(try again.syncCursor == 0)
+        #expect(try again.status().excerpts == 0)
+        try again.beginPullGroup()
+        _ = try again.applyPulled(pages[0], cursor: 10, serverStamp: nil, indexLater: true)
+        again.rollbackPullGroup()
+        #expect(try again.status().excerpts == 0)
+        try again.beginPullGroup()
+        for (i, page) in pages.enumerated() {
+            _ = try again.applyPulled(page, cursor: Int64(10 * (i + 1)), serverStamp: nil, indexLater: i == 0)
+        }
+        try again.commitPullGroup()
+        #expect(try again.syncCursor == 20)
+        #expect(try again.status().excerpts == 20)
+        for e in sample.prefix(20) { #expect(try again.record(excerptID: e.id).excerpt == e) }
+    }
+
     @Test func concurrentEditsOfOneNoteKeepTheLaterAndTheLoserInHistory() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")
