@@ -156,8 +156,12 @@ public final class Replica {
     /// pages pass that), so that nothing else ever sees, or deletes, an excerpt missing from the
     /// full-text index; notes inserted in it are indexed at its end.
     func write<T>(indexingDeferredExcerpts: Bool = true, _ body: () throws -> T) throws -> T {
-        // inside a pull group the group's transaction is the transaction (see beginPullGroup)
-        if pullGroupOpen { return try mappingCorruption(body) }
+        // inside a pull group the group's transaction is the transaction (see beginPullGroup);
+        // only pulled pages are applied there, since the group may yet be rolled back whole
+        if pullGroupOpen {
+            precondition(!indexingDeferredExcerpts, "only applyPulled writes inside a pull group")
+            return try mappingCorruption(body)
+        }
         do {
             return try mappingCorruption {
                 try db.transaction {

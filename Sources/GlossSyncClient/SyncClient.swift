@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GlossCompression
 import GlossModel
 import GlossReplica
@@ -71,8 +72,11 @@ public final class SyncClient {
     public var ticketedPush = true
     public var pullPage = 2_000
     /// Pulled pages are committed together until they hold this many changes (a bootstrap
-    /// commits every few pages rather than every page; see `Replica.beginPullGroup`).
+    /// commits every few pages rather than every page; see `Replica.beginPullGroup`), or once
+    /// the group has been open `pullGroupSeconds`: it holds the replica's write lock, and other
+    /// gloss commands wait at most 5 s for it.
     public var pullGroup = 40_000
+    public var pullGroupSeconds = 1.0
     /// Whether request bodies over 16 KiB are gzipped and answers asked for gzipped. On by
     /// default, off when the daemon is on this machine (a loopback address or `localhost`):
     /// there compressing costs both processes CPU and saves no time (a push of 100k excerpts to
@@ -255,16 +259,27 @@ public final class SyncClient {
         var cursor = try replica.syncCursor
         mark("start")
         var inFlight = try startPull(after: cursor)
-        var grouped = 0  // changes applied in the open pull group, not committed yet
+        // the open pull group: changes applied in it, and when it was opened (nil: none open)
+        var grouped = 0
+        var groupOpened: DispatchTime?
+        defer { replica.rollbackPullGroup() }  // left open only by an error not handled below
         while true {
             let page: PullResponse
+            // never wait on the network holding the replica's write lock: a page not here yet
+            // ends the open group first (on loopback the next page is usually decoded before
+            // the current one is applied, so groups grow; on a slow link they stay small)
+            if groupOpened != nil && !inFlight.isDone {
+                try replica.commitPullGroup()
+                (grouped, groupOpened) = (0, nil)
+            }
             do {
                 page = try await finishPull(inFlight)
                 mark("POST /v1/pull \(page.changes.count)")
                 guard page.cursor >= cursor else { throw SyncClientError.badResponse("the cursor went backwards") }
             } catch {
-                // what was applied is whole, page by page, with its cursor: keep it
-                try replica.commitPullGroup()
+                // what was applied is whole, page by page, with its cursor: keep it (should the
+                // commit fail, the group is rolled back and pulled again next time)
+                try? replica.commitPullGroup()
                 throw error
             }
             // fetch and decode the following page on another thread while this one is applied
@@ -273,13 +288,17 @@ public final class SyncClient {
             }
             let result: (applied: Int, conflicts: Int)
             do {
-                if grouped == 0 { try replica.beginPullGroup() }
+                if groupOpened == nil {
+                    try replica.beginPullGroup()
+                    groupOpened = .now()
+                }
                 // excerpts are indexed once, with the last page
                 result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp, indexLater: page.more)
                 grouped += page.changes.count
-                if !page.more || grouped >= pullGroup {
+                let open = Double(DispatchTime.now().uptimeNanoseconds - groupOpened!.uptimeNanoseconds) / 1e9
+                if !page.more || grouped >= pullGroup || open >= pullGroupSeconds {
                     try replica.commitPullGroup()
-                    grouped = 0
+                    (grouped, groupOpened) = (0, nil)
                 }
             } catch {
                 replica.rollbackPullGroup()
@@ -308,17 +327,28 @@ public final class SyncClient {
     /// Fetches and decodes (inflates, parses) the page after `cursor` in a task of its own, so
     /// that it overlaps with applying the page before it: applying is the bootstrap's bottleneck,
     /// and decoding a page of 2,000 excerpts takes a tenth of the time applying it does.
-    func startPull(after cursor: Int64) throws -> Task<PullResponse, Error> {
+    func startPull(after cursor: Int64) throws -> PageFetch {
         let request = try pullRequest(after: cursor)
-        return Task { [session] in
+        let done = PageFetch.Done()
+        return PageFetch(task: Task { [session] in
+            defer { done.flag.store(true, ordering: .releasing) }
             let answer: (Data, URLResponse)
             do { answer = try await session.data(for: request) } catch { throw TransportError(underlying: error) }
             return try SyncClient.decode("v1/pull", answer)
-        }
+        }, done: done)
     }
 
-    func finishPull(_ inFlight: Task<PullResponse, Error>) async throws -> PullResponse {
-        do { return try await inFlight.value } catch let e as TransportError { throw unreachable(e.underlying) }
+    func finishPull(_ inFlight: PageFetch) async throws -> PullResponse {
+        do { return try await inFlight.task.value } catch let e as TransportError { throw unreachable(e.underlying) }
+    }
+
+    /// A page being fetched and decoded, and whether that has ended (its task returned or threw).
+    struct PageFetch {
+        final class Done: Sendable { let flag = Atomic<Bool>(false) }
+        let task: Task<PullResponse, Error>
+        let done: Done
+        var isDone: Bool { done.flag.load(ordering: .acquiring) }
+        func cancel() { task.cancel() }
     }
 
     /// A request that never got its answer: the daemon is down, the connection dropped, a timeout.

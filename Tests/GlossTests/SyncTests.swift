@@ -127,6 +127,27 @@ import Testing
         for e in sample.prefix(20) { #expect(try again.record(excerptID: e.id).excerpt == e) }
     }
 
+    @Test func aPageOfOnlySkippedChangesIsAppliedInTheOpenGroup() async throws {
+        // Another user's change sits before this sync's own pushed run in the daemon's log, so
+        // the pull cannot jump over the run: its first page holds only skipped changes (empty,
+        // more to come), and the group it opened must carry on into the next page
+        let daemon = try Daemon()
+        let bob = try TestReplica(daemon: daemon, token: try daemon.addUser("bob"))
+        _ = try bob.replica.importExcerpts([sample[0]])
+        #expect(try await bob.sync().pushed == 1)
+        let token = try daemon.addUser("alice")
+        let alice = try Replica(home: TestSupport.tempDir("replica"))
+        _ = try alice.importExcerpts(Array(sample.prefix(60)))
+        let client = try SyncClient(replica: alice, url: daemon.url, token: token, timeout: 20)
+        client.pullPage = 20
+        client.pullGroup = 1_000
+        let summary = try await client.sync()
+        #expect(summary.pushed == 60 && summary.pulled == 0)
+        #expect(try alice.syncCursor >= 61)
+        let other = try TestReplica(daemon: daemon, token: token)
+        #expect(try await other.sync().pulled == 60)
+    }
+
     @Test func concurrentEditsOfOneNoteKeepTheLaterAndTheLoserInHistory() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")
