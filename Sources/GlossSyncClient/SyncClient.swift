@@ -262,16 +262,17 @@ public final class SyncClient {
         // the open pull group: changes applied in it, and when it was opened (nil: none open)
         var grouped = 0
         var groupOpened: DispatchTime?
+        func commitGroup() throws {
+            try replica.commitPullGroup()
+            (grouped, groupOpened) = (0, nil)
+        }
         defer { replica.rollbackPullGroup() }  // left open only by an error not handled below
         while true {
             let page: PullResponse
             // never wait on the network holding the replica's write lock: a page not here yet
             // ends the open group first (on loopback the next page is usually decoded before
             // the current one is applied, so groups grow; on a slow link they stay small)
-            if groupOpened != nil && !inFlight.isDone {
-                try replica.commitPullGroup()
-                (grouped, groupOpened) = (0, nil)
-            }
+            if groupOpened != nil && !inFlight.isDone { try commitGroup() }
             do {
                 page = try await finishPull(inFlight)
                 mark("POST /v1/pull \(page.changes.count)")
@@ -296,10 +297,7 @@ public final class SyncClient {
                 result = try replica.applyPulled(page.changes, cursor: page.cursor, serverStamp: page.serverStamp, indexLater: page.more)
                 grouped += page.changes.count
                 let open = Double(DispatchTime.now().uptimeNanoseconds - groupOpened!.uptimeNanoseconds) / 1e9
-                if !page.more || grouped >= pullGroup || open >= pullGroupSeconds {
-                    try replica.commitPullGroup()
-                    (grouped, groupOpened) = (0, nil)
-                }
+                if !page.more || grouped >= pullGroup || open >= pullGroupSeconds { try commitGroup() }
             } catch {
                 replica.rollbackPullGroup()
                 if page.more { inFlight.cancel() }

@@ -69,6 +69,11 @@ enum SyncBench {
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
+    /// Each of `runs` rounds once per mode, numbered in order: (0, modes[0]), (1, modes[1]), …
+    static func numbered(_ runs: Int, _ modes: [Bool]) -> [(Int, Bool)] {
+        (0..<runs).flatMap { r in modes.enumerated().map { (modes.count * r + $0.offset, $0.element) } }
+    }
+
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -141,8 +146,8 @@ enum SyncBench {
         let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
         let imported = dir + "/snapshot-imported", annotated = dir + "/snapshot-annotated"
         _ = try Replica(home: imported).importExcerpts(corpus.excerpts)  // closed again at once
-        var excerptTimes: [Double] = [], annotationTimes: [Double] = []
-        var gzipExcerptTimes: [Double] = [], gzipAnnotationTimes: [Double] = []
+        // push times by whether the bodies were gzipped
+        var excerptTimes: [Bool: [Double]] = [:], annotationTimes: [Bool: [Double]] = [:]
         var pending = 0
         var pushWritten = 0
         var a: Replica!
@@ -161,8 +166,7 @@ enum SyncBench {
         // gzipped), then, into another new daemon, as to a daemon on this one (not gzipped, the
         // client's default on loopback); the last daemon started keeps its data for the pulls
         // below. PostgreSQL (one database, one run) is pushed to as on loopback only.
-        let passes = database == nil ? [true, false] : [false]
-        for (run, gzip) in (0..<runs).flatMap({ r in passes.enumerated().map { (passes.count * r + $0.offset, $0.element) } }) {
+        for (run, gzip) in numbered(runs, database == nil ? [true, false] : [false]) {
             if run > 0 {
                 daemon.process.terminate()
                 daemon.process.waitUntilExit()
@@ -174,8 +178,7 @@ enum SyncBench {
             (a, clientA) = (nil, nil)
             try FileManager.default.copyItem(atPath: imported, toPath: home)
             (a, clientA) = try pusher(home, daemon, gzip: gzip)
-            let excerptTime = try await seconds { _ = try await clientA.sync() }
-            if gzip { gzipExcerptTimes.append(excerptTime) } else { excerptTimes.append(excerptTime) }
+            excerptTimes[gzip, default: []].append(try await seconds { _ = try await clientA.sync() })
             if run == 0 {
                 // annotations: half notes, half tags, written through the replica API
                 var rng = SplitMix(seed: 99)
@@ -198,16 +201,16 @@ enum SyncBench {
             try FileManager.default.copyItem(atPath: annotated, toPath: home)
             (a, clientA) = try pusher(home, daemon, gzip: gzip)
             let written = writtenBytes(daemon.process.processIdentifier)
-            let annotationTime = try await seconds { _ = try await clientA.sync() }
-            if gzip { gzipAnnotationTimes.append(annotationTime) } else { annotationTimes.append(annotationTime) }
+            annotationTimes[gzip, default: []].append(try await seconds { _ = try await clientA.sync() })
             pushWritten = writtenBytes(daemon.process.processIdentifier) - written
         }
-        for (times_, label, count, name) in [(excerptTimes, "", n, "excerpts"), (annotationTimes, "", pending, "annotations"),
-                                             (gzipExcerptTimes, ", bodies gzipped", n, "excerpts"), (gzipAnnotationTimes, ", bodies gzipped", pending, "annotations")]
-        where !times_.isEmpty {
-            let t = median(times_)
-            print(String(format: "push of %d %@%@: %.2f s (%.0f changes/s), median of ", count, name == "excerpts" ? "excerpts" : "changes (notes and tags)", label, t, Double(count) / t) + times(times_))
-            Results.record("\(key).push_\(name)\(label.isEmpty ? "" : "_gzip")", Double(count) / t, "changes/s")
+        for gzip in [false, true] {
+            for (byMode, count, what, name) in [(excerptTimes, n, "excerpts", "excerpts"), (annotationTimes, pending, "changes (notes and tags)", "annotations")] {
+                guard let pushes = byMode[gzip] else { continue }
+                let t = median(pushes)
+                print(String(format: "push of %d %@%@: %.2f s (%.0f changes/s), median of ", count, what, gzip ? ", bodies gzipped" : "", t, Double(count) / t) + times(pushes))
+                Results.record("\(key).push_\(name)\(gzip ? "_gzip" : "")", Double(count) / t, "changes/s")
+            }
         }
         print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB; it wrote \(pushWritten / 1_048_576) MB during the last push of notes and tags")
         Results.record("\(key).push_written", Double(pushWritten) / 1_048_576, "MB")
@@ -224,18 +227,17 @@ enum SyncBench {
         var b: Replica!
         var clientB: SyncClient!
         var pulled = 0
-        var bootstrapTimes: [Double] = [], gzipBootstrapTimes: [Double] = []
-        for (run, gzip) in (0..<runs).flatMap({ r in [(2 * r, true), (2 * r + 1, false)] }) {
+        var bootstrapTimes: [Bool: [Double]] = [:]
+        for (run, gzip) in numbered(runs, [true, false]) {
             (b, clientB) = (nil, nil)
             b = try Replica(home: dir + "/b\(run)")
             clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
             clientB.compress = gzip
-            let t = try await seconds { pulled = try await clientB.sync().pulled }
-            if gzip { gzipBootstrapTimes.append(t) } else { bootstrapTimes.append(t) }
+            bootstrapTimes[gzip, default: []].append(try await seconds { pulled = try await clientB.sync().pulled })
         }
-        let bootstrap = median(bootstrapTimes), gzipBootstrap = median(gzipBootstrapTimes)
-        print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s, median of ", n, annotations, pulled, bootstrap) + times(bootstrapTimes))
-        print(String(format: "the same, pages gzipped: %.2f s, median of ", gzipBootstrap) + times(gzipBootstrapTimes))
+        let bootstrap = median(bootstrapTimes[false]!), gzipBootstrap = median(bootstrapTimes[true]!)
+        print(String(format: "bootstrap pull of %d excerpts + %d annotations (%d changes): %.2f s, median of ", n, annotations, pulled, bootstrap) + times(bootstrapTimes[false]!))
+        print(String(format: "the same, pages gzipped: %.2f s, median of ", gzipBootstrap) + times(bootstrapTimes[true]!))
         Results.record("\(key).bootstrap", bootstrap, "s")
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         Results.record("\(key).bootstrap_gzip", gzipBootstrap, "s")
