@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // gzip bodies for the sync protocol (client and daemon).
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        // glibc's malloc_trim: glossd gives freed memory back once it is idle.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "GlossCompression", dependencies: ["CZlib", "CDeflate"], path: "Sources/GlossCompression", swiftSettings: strict),
         // Shared model: excerpts, citations, notes, tags, HLC, changes, merge, wire types. No I/O.
         .target(
@@ -97,7 +99,7 @@ let package = Package(
         .target(
             name: "GlossServer",
             dependencies: [
-                "GlossModel", "GlossSQLite", "GlossCompression",
+                "GlossModel", "GlossSQLite", "GlossCompression", "CMalloc",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

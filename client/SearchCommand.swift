@@ -26,7 +26,7 @@ struct SearchCommand: ParsableCommand {
         for h in hits {
             let what = try h.noteId.map { "note \(try replica.shortNoteID($0)) on " } ?? ""
             Output.line(Output.bold(what + Output.short(h.excerptId)) + Output.dim("  " + Output.clip(h.citation, Output.width - 12 - what.count)))
-            Output.line(Output.wrap(h.snippet.replacingOccurrences(of: "\n", with: " "), indent: "    "))
+            Output.line(Output.wrap(Output.flat(h.snippet), indent: "    "))
         }
     }
 }

@@ -78,6 +78,19 @@ public final class Database: @unchecked Sendable {
         if rc != SQLITE_OK { throw error(rc) }
     }
 
+    /// Frees the pages this connection caches and is not using (`sqlite3_db_release_memory`); they
+    /// are read again from the file (the kernel's cache, usually) when next needed.
+    public func releaseMemory() {
+        sqlite3_db_release_memory(handle)
+    }
+
+    /// Bytes of heap this connection's page cache holds now (`SQLITE_DBSTATUS_CACHE_USED`).
+    public var cacheBytes: Int {
+        var current: Int32 = 0, highest: Int32 = 0
+        sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+        return Int(current)
+    }
+
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)

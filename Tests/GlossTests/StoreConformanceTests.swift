@@ -218,6 +218,27 @@ import Testing
         #expect(try await store.pull(userID: "no-such-user", after: 0, limit: 100).isEmpty)
     }
 
+    /// What an idle daemon gives back: its connections' page caches, emptied; the data is read
+    /// again from the file, unchanged.
+    @Test func sqliteReleasesItsPageCachesAndKeepsItsData() async throws {
+        let store = try SQLiteStore(path: TestSupport.tempDir("release") + "/glossd.sqlite", now: 0)
+        let u = try await store.createUser(name: "u", now: 0)
+        let notes = (0..<3_000).map { i in
+            Change.noteBody(Self.note("r\(i)"), body: String(repeating: "page cache \(i) ", count: 20), stamp: Self.stamp(100 + Int64(i)), base: nil)
+        }
+        _ = try await store.push(userID: u.id, changes: notes)
+        let pulled = try await store.pull(userID: u.id, after: 0, limit: 10_000)
+        #expect(pulled.count == 3_000)
+        let cached = await store.cacheBytes()
+        #expect(cached > 1_000_000, "\(cached) bytes cached after writing and reading some 3 MB")
+        await store.releaseMemory()
+        let left = await store.cacheBytes()
+        #expect(left < cached / 10, "\(left) of \(cached) bytes still cached")
+        #expect(try await store.pull(userID: u.id, after: 0, limit: 10_000).map(\.json) == pulled.map(\.json))
+        _ = try await store.push(userID: u.id, changes: [.noteBody(Self.note("after"), body: "after", stamp: Self.stamp(9_000), base: nil)])
+        #expect(try await store.pull(userID: u.id, after: pulled.last!.seq, limit: 10).count == 1)
+    }
+
     @Test func sqliteVersion2KeepsAVersion1LogItsNumbersAndItsDuplicates() async throws {
         // a version-1 store: the owner's excerpt, tag and note, then a row of another user's
         // that was deleted since (a revoked share), so the log's high-water mark is above its rows

@@ -13,11 +13,17 @@ public struct ServerConfiguration: Sendable {
     /// Serve ticketed pushes (`/v1/pushes`). Off behind a load balancer that may send a ticket's
     /// GET to another daemon: clients then push with one `POST /v1/push` per batch.
     public var pushTickets: Bool
-    public init(host: String = "127.0.0.1", port: Int = 8420, limits: SyncLimits = SyncLimits(), pushTickets: Bool = true) {
+    /// After this long with no request, glossd gives memory back (`IdleRelease`); nil: never.
+    public var idleRelease: Duration?
+    public init(
+        host: String = "127.0.0.1", port: Int = 8420, limits: SyncLimits = SyncLimits(), pushTickets: Bool = true,
+        idleRelease: Duration? = .seconds(2)
+    ) {
         self.host = host
         self.port = port
         self.limits = limits
         self.pushTickets = pushTickets
+        self.idleRelease = idleRelease
     }
 }
 
@@ -58,6 +64,15 @@ public func buildApplication(
     let router = Router(context: GlossRequestContext.self)
     router.middlewares.add(RequestLogMiddleware(logger: logger))
     router.middlewares.add(ErrorMiddleware(logger: logger))
+    if let quiet = configuration.idleRelease {
+        let store = service.store
+        router.middlewares.add(IdleMiddleware(idle: IdleRelease(quiet: quiet) {
+            let before = IdleRelease.residentBytes()
+            await store.releaseMemory()
+            await IdleRelease.trimHeap()
+            logger.info("idle: gave memory back", metadata: ["rss_mb": "\(before >> 20) -> \(IdleRelease.residentBytes() >> 20)"])
+        }))
+    }
     let api = SyncAPI(service: service, tickets: PushTickets())
     router.get("/healthz") { _, _ in
         jsonResponse(Array("{\"status\":\"ok\"}".utf8), status: .ok, gzip: false)

@@ -130,9 +130,13 @@ public protocol SyncStore: Sendable {
     /// The collection's current content as changes, for a new member: each excerpt carrying the
     /// tag in the owner's space, the tag link (named OWNER/TAG), and every collection note change.
     func backfill(collection: CollectionRecord) async throws -> [Change]
+    /// Frees what the store caches in memory and can read again (called once the daemon is idle).
+    func releaseMemory() async
 }
 
 extension SyncStore {
+    public func releaseMemory() async {}
+
     /// A user's own push with no collection involved: every change to the pusher.
     public func push(userID: String, changes: [Change]) async throws -> PushResult {
         try await deliver(pusherID: userID, changes.map { Delivery(recipient: userID, item: .change($0), via: nil) })

@@ -14,6 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest allowed clock skew of pushed stamps, in seconds.") var maxSkew: Int = 300
     @Flag(help: "Do not serve ticketed pushes (/v1/pushes): for daemons behind a load balancer that may send a ticket's two requests to different daemons.")
     var noPushTickets = false
+    @Option(help: "Seconds without a request after which glossd gives memory back (its page caches, malloc's free memory); 0: never.")
+    var releaseMemoryAfter: Double = 2
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -21,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard let port = port ?? (env["GLOSSD_PORT"].map { Int($0) } ?? 8420), (0...65535).contains(port) else {
             throw ValidationError("GLOSSD_PORT must be a port number")
         }
+        guard releaseMemoryAfter >= 0, releaseMemoryAfter.isFinite else { throw ValidationError("--release-memory-after must be 0 or more seconds") }
+        let idle: Duration? = releaseMemoryAfter > 0 ? .milliseconds(Int64(releaseMemoryAfter * 1000)) : nil
         var limits = SyncLimits()
         limits.maxClockSkewMillis = Int64(maxSkew) * 1000
         var logger = Logger(label: "glossd")
@@ -28,7 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
         let (finalLimits, finalLogger) = (limits, logger)
         try await db.withService(limits: finalLimits) { service in
             let app = buildApplication(
-                configuration: ServerConfiguration(host: host, port: port, limits: finalLimits, pushTickets: !noPushTickets), service: service,
+                configuration: ServerConfiguration(
+                    host: host, port: port, limits: finalLimits, pushTickets: !noPushTickets, idleRelease: idle), service: service,
                 logger: finalLogger
             ) { bound in
                 FileHandle.standardOutput.write(Data("glossd listening on http://\(host):\(bound)\n".utf8))

@@ -93,6 +93,7 @@ enum Report {
             | \(Int(n("concurrent.clients") ?? 0)) clients at once (4 users × 5 devices), each pushing \(Int(n("concurrent.changes") ?? 0)) changes and pulling its 4 siblings': pushed | \(rate(n("concurrent.throughput"))) (and \(rate(n("concurrent.pulled"))) pulled) | | | | |\(kinto(n("concurrent.throughput"), "push"))
             | the same: sync latency p50 / p99 (each a `gloss sync` process) | \(ms(n("concurrent.p50"))) / \(ms(n("concurrent.p99"))) | | | | |\(noKinto)
             | glossd RSS idle / after the pushes / peak under the concurrent load | \(mb(n("sqlite.rss_idle"))) / \(mb(n("sqlite.rss_push"))) / \(mb(n("concurrent.rss_peak"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_idle").map { $0 <= 64 })) | | |\(noKinto)
+            | glossd RSS 3 s after the pushes / after the bootstraps / 3 s after them (idle again: it gives memory back after 2 s without a request) | \(mb(n("sqlite.rss_push_idle"))) / \(mb(n("sqlite.rss_bootstrap"))) / \(mb(n("sqlite.rss_bootstrap_idle"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_push_idle").flatMap { p in n("sqlite.rss_bootstrap_idle").map { max(p, $0) <= 64 } })) | | |\(noKinto)
             | database sizes after the run: replica / server | \(mb(n("sqlite.size_replica"))) / \(mb(n("sqlite.size_server"))) | | | | |\(noKinto)
 
             The client gzips request bodies and asks for gzipped answers unless the daemon is on the

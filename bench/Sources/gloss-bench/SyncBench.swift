@@ -215,6 +215,10 @@ enum SyncBench {
         print("glossd RSS after push: \(rssKB(daemon.process.processIdentifier) / 1024) MB; it wrote \(pushWritten / 1_048_576) MB during the last push of notes and tags")
         Results.record("\(key).push_written", Double(pushWritten) / 1_048_576, "MB")
         Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        // glossd gives memory back after 2 s without a request (IdleRelease)
+        try await Task.sleep(for: .seconds(3))
+        print("glossd RSS 3 s after the push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_push_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
 
         // with --daemons 2, readers go through a second daemon on the same database
         var readerDaemon = daemon
@@ -242,6 +246,10 @@ enum SyncBench {
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         Results.record("\(key).bootstrap_gzip", gzipBootstrap, "s")
         print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_bootstrap", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        try await Task.sleep(for: .seconds(3))
+        print("glossd RSS 3 s after the bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
+        Results.record("\(key).rss_bootstrap_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
         // what Kinto's client does with its pull: the same changes over HTTP, decoded, not applied
         var readTimes: [Double] = []
         var read = 0

@@ -1,0 +1,70 @@
+import Foundation
+import GlossServer
+import Synchronization
+import Testing
+
+/// glossd gives memory back once idle: when, how often, and that sync goes on after it.
+@Suite struct IdleReleaseTests {
+    /// Waits (bounded) until `condition` holds.
+    func eventually(within: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + within
+        while !condition() {
+            if ContinuousClock.now > deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    @Test(.timeLimit(.minutes(1))) func releasesOnceAfterEachQuietSpellAndNeverDuringARequest() async throws {
+        let idle = IdleRelease(quiet: .milliseconds(300)) {}
+        // a request in flight for longer than the quiet period: nothing released
+        idle.begin()
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(idle.count == 0)
+        idle.end()
+        #expect(try await eventually { idle.count == 1 })
+        // no requests, no further release
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(idle.count == 1)
+        // requests 50 ms apart keep the daemon busy; one release after the last of them
+        for _ in 0..<10 {
+            idle.begin()
+            idle.end()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(idle.count == 1, "released while requests came every 50 ms")
+        #expect(try await eventually { idle.count == 2 })
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(idle.count == 2)
+    }
+
+    @Test func residentMemoryIsReadFromProc() {
+        let rss = IdleRelease.residentBytes()
+        #expect(rss > 1_000_000 && rss < 64 << 30, "\(rss)")
+    }
+
+    /// A real daemon gives memory back after a sync, says so in its log, and syncs on as before.
+    @Test(.timeLimit(.minutes(2))) func aDaemonGivesMemoryBackWhenIdleAndSyncsOn() async throws {
+        let daemon = try Daemon(arguments: ["--release-memory-after", "0.3"])
+        let token = try daemon.addUser("alice")
+        let a = try TestReplica(daemon: daemon, token: token)
+        let b = try TestReplica(daemon: daemon, token: token)
+        let sample = Sample.parsed.excerpts
+        _ = try a.replica.importExcerpts(sample)
+        for i in 0..<300 { _ = try a.replica.addNote(excerptID: sample[i % sample.count].id, body: "note \(i)") }
+        #expect(try await a.sync().pushed == sample.count + 300)
+        func released() -> Int {
+            ((try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "").components(separatedBy: "idle: gave memory back").count - 1
+        }
+        #expect(try await eventually { released() >= 1 }, "no release logged: \((try? String(contentsOfFile: daemon.logPath, encoding: .utf8)) ?? "")")
+        #expect(try await b.sync().pulled == sample.count + 300)
+        _ = try b.replica.addNote(excerptID: sample[0].id, body: "after the release")
+        #expect(try await b.sync().pushed == 1)
+        #expect(try await a.sync().pulled == 1)
+        #expect(try a.replica.snapshot() == b.replica.snapshot())
+        let bad = try runProcess(
+            TestSupport.binDir.appendingPathComponent("glossd").path,
+            ["serve", "--database", daemon.dir + "/other.sqlite", "--port", "0", "--release-memory-after", "-1"], timeout: 30)
+        #expect(bad.status != 0 && bad.stderr.contains("--release-memory-after"), "\(bad.stderr)")
+    }
+}
