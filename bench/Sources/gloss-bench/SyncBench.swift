@@ -122,6 +122,20 @@ enum SyncBench {
         Results.record("\(key).client_rss_bootstrap", mb, "MB")
     }
 
+    /// The bench's annotations: `count` changes, half notes, half tags, on excerpts drawn with a
+    /// fixed seed, written through the replica API.
+    static func annotate(_ replica: Replica, excerptIDs ids: [String], count: Int) throws {
+        var rng = SplitMix(seed: 99)
+        for i in 0..<(count / 2) {
+            _ = try replica.addNote(excerptID: ids[Int(rng.next() % UInt64(ids.count))], body: "Bench note \(i): compare the testimony with the archive record.")
+        }
+        var tagged = 0
+        while tagged < count - count / 2 {
+            let e = ids[Int(rng.next() % UInt64(ids.count))]
+            tagged += try replica.setTags(excerptID: e, tags: ["t\(rng.next() % 50)"], present: true).count
+        }
+    }
+
     static func run(glossd: String, excerpts n: Int, annotations: Int, incremental: Int, database: String?, daemons: Int, key: String) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-sync-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
@@ -180,17 +194,7 @@ enum SyncBench {
             (a, clientA) = try pusher(home, daemon, gzip: gzip)
             excerptTimes[gzip, default: []].append(try await seconds { _ = try await clientA.sync() })
             if run == 0 {
-                // annotations: half notes, half tags, written through the replica API
-                var rng = SplitMix(seed: 99)
-                let ids = corpus.excerpts.map(\.id)
-                for i in 0..<(annotations / 2) {
-                    _ = try a.addNote(excerptID: ids[Int(rng.next() % UInt64(ids.count))], body: "Bench note \(i): compare the testimony with the archive record.")
-                }
-                var tagged = 0
-                while tagged < annotations - annotations / 2 {
-                    let e = ids[Int(rng.next() % UInt64(ids.count))]
-                    tagged += try a.setTags(excerptID: e, tags: ["t\(rng.next() % 50)"], present: true).count
-                }
+                try annotate(a, excerptIDs: corpus.excerpts.map(\.id), count: annotations)
                 pending = try a.status().pending
             }
             // every run pushes the same annotated replica; its excerpts are in this daemon already,

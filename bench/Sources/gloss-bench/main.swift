@@ -78,6 +78,14 @@ case "push":
     let pushed = try await client.sync().pushed
     let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     print(String(format: "pushed %d changes in %.2f s (%.0f/s)", pushed, s, Double(pushed) / s))
+case "annotate":
+    // the bench's annotations added to a replica's excerpts (for profiling pushes of notes and tags)
+    guard args.count >= 3, let n = Int(args[2]) else { fail("usage: gloss-bench annotate HOME N") }
+    let replica = try Replica(home: args[1])
+    let ids = try replica.list().map(\.id)  // in import order, as the bench draws them
+    guard !ids.isEmpty else { fail("\(args[1]) has no excerpts") }
+    try SyncBench.annotate(replica, excerptIDs: ids, count: n)
+    print("\(try replica.status().pending) changes pending")
 case "corpus":
     guard args.count >= 3, let n = Int(args[1]) else { fail("usage: gloss-bench corpus N OUT [--sources S] [--seed X]") }
     let sources = option("--sources", in: args).flatMap(Int.init) ?? max(1, n / 50)
