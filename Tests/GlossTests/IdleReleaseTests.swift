@@ -62,9 +62,11 @@ import Testing
         #expect(try await b.sync().pushed == 1)
         #expect(try await a.sync().pulled == 1)
         #expect(try a.replica.snapshot() == b.replica.snapshot())
-        let bad = try runProcess(
-            TestSupport.binDir.appendingPathComponent("glossd").path,
-            ["serve", "--database", daemon.dir + "/other.sqlite", "--port", "0", "--release-memory-after", "-1"], timeout: 30)
-        #expect(bad.status != 0 && bad.stderr.contains("--release-memory-after"), "\(bad.stderr)")
+        for value in ["-1", "1e300", "nan"] {
+            let bad = try runProcess(
+                TestSupport.binDir.appendingPathComponent("glossd").path,
+                ["serve", "--database", daemon.dir + "/other.sqlite", "--port", "0", "--release-memory-after=\(value)"], timeout: 30)
+            #expect(bad.status != 0 && bad.stderr.contains("--release-memory-after must be 0 to 86400 seconds"), "\(value): \(bad.stderr)")
+        }
     }
 }

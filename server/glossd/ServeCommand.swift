@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest allowed clock skew of pushed stamps, in seconds.") var maxSkew: Int = 300
     @Flag(help: "Do not serve ticketed pushes (/v1/pushes): for daemons behind a load balancer that may send a ticket's two requests to different daemons.")
     var noPushTickets = false
-    @Option(help: "Seconds without a request after which glossd gives memory back (its page caches, malloc's free memory); 0: never.")
+    @Option(help: "Seconds without a request after which glossd gives memory back (its page caches, malloc's free memory); 0: never (at most 86400).")
     var releaseMemoryAfter: Double = 2
 
     func run() async throws {
@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let port = port ?? (env["GLOSSD_PORT"].map { Int($0) } ?? 8420), (0...65535).contains(port) else {
             throw ValidationError("GLOSSD_PORT must be a port number")
         }
-        guard releaseMemoryAfter >= 0, releaseMemoryAfter.isFinite else { throw ValidationError("--release-memory-after must be 0 or more seconds") }
+        guard (0...86_400).contains(releaseMemoryAfter) else { throw ValidationError("--release-memory-after must be 0 to 86400 seconds") }
         let idle: Duration? = releaseMemoryAfter > 0 ? .milliseconds(Int64(releaseMemoryAfter * 1000)) : nil
         var limits = SyncLimits()
         limits.maxClockSkewMillis = Int64(maxSkew) * 1000

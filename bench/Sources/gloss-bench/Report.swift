@@ -125,7 +125,7 @@ enum Report {
                 | bootstrap | \(secs(n("pg1.bootstrap"))) | \(secs(n("pg2.bootstrap"))) |
                 | incremental, writer p50 / p99 | \(ms(n("pg1.incremental_writer_p50"))) / \(ms(n("pg1.incremental_writer_p99"))) | \(ms(n("pg2.incremental_writer_p50"))) / \(ms(n("pg2.incremental_writer_p99"))) |
                 | incremental, reader p50 / p99 | \(ms(n("pg1.incremental_reader_p50"))) / \(ms(n("pg1.incremental_reader_p99"))) | \(ms(n("pg2.incremental_reader_p50"))) / \(ms(n("pg2.incremental_reader_p99"))) |
-                | glossd RSS idle / after push | \(mb(n("pg1.rss_idle"))) / \(mb(n("pg1.rss_push"))) | \(mb(n("pg2.rss_idle"))) / \(mb(n("pg2.rss_push"))) |
+                | glossd RSS idle / after push / 3 s after it | \(mb(n("pg1.rss_idle"))) / \(mb(n("pg1.rss_push"))) / \(mb(n("pg1.rss_push_idle"))) | \(mb(n("pg2.rss_idle"))) / \(mb(n("pg2.rss_push"))) / \(mb(n("pg2.rss_push_idle"))) |
                 | bootstrap by a `gloss sync` process: peak RSS | \(mb(n("pg1.client_rss_bootstrap"))) | \(mb(n("pg2.client_rss_bootstrap"))) |
 
 
