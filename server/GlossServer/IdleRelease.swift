@@ -5,7 +5,10 @@ import Hummingbird
 import Synchronization
 
 /// Gives memory back once the daemon has served no request for `quiet`: `release` runs once
-/// per idle spell (after the last request of a burst ends, never while one is in flight).
+/// per idle spell, `quiet` after the last request handler of a burst returned, and starts only
+/// when no handler is running. (A request that arrives meanwhile runs beside it, and a large
+/// answer may still be on its way to a slow client: the release then costs that request some
+/// speed, nothing else.)
 /// glossd's release empties the store's page caches and returns malloc's free memory to the
 /// system (`malloc_trim`). Without it a daemon keeps holding what it used at its peak: after a
 /// push of 100k changes 158–190 MB, 46–62 MB three seconds later with it; after two reads of
@@ -49,20 +52,26 @@ public final class IdleRelease: Sendable {
         if start { Task { await waitThenRelease() } }
     }
 
+    /// Sleeps until `quiet` has passed since the last request ended, then releases. If a request
+    /// is in flight it stops waiting instead: that request's `end()` starts the wait again.
     private func waitThenRelease() async {
         while true {
-            let wait: Duration? = state.withLock { s in
-                if s.inFlight > 0 { return quiet }
+            enum Next { case sleep(Duration), release, stop }
+            let next: Next = state.withLock { s in
                 let idle = ContinuousClock.now - s.lastEnded
-                if idle < quiet { return quiet - idle }
+                if s.inFlight == 0, idle < quiet { return .sleep(quiet - idle) }
                 s.waiting = false
-                return nil
+                return s.inFlight > 0 ? .stop : .release
             }
-            guard let wait else { break }
-            try? await Task.sleep(for: wait)
+            switch next {
+            case .sleep(let wait): try? await Task.sleep(for: wait)
+            case .stop: return
+            case .release:
+                await release()
+                releases.add(1, ordering: .relaxed)
+                return
+            }
         }
-        await release()
-        releases.add(1, ordering: .relaxed)
     }
 
     /// Returns the heap's free memory to the system (`malloc_trim`), on a Dispatch thread: with

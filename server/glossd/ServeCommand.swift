@@ -24,7 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("GLOSSD_PORT must be a port number")
         }
         guard (0...86_400).contains(releaseMemoryAfter) else { throw ValidationError("--release-memory-after must be 0 to 86400 seconds") }
-        let idle: Duration? = releaseMemoryAfter > 0 ? .milliseconds(Int64(releaseMemoryAfter * 1000)) : nil
+        let idle: Duration? = releaseMemoryAfter > 0 ? .milliseconds(max(1, Int64((releaseMemoryAfter * 1000).rounded(.up)))) : nil
+        guard (0...31_536_000).contains(maxSkew) else { throw ValidationError("--max-skew must be 0 to 31536000 seconds (a year)") }
         var limits = SyncLimits()
         limits.maxClockSkewMillis = Int64(maxSkew) * 1000
         var logger = Logger(label: "glossd")
