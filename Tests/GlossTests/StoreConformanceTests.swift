@@ -221,7 +221,9 @@ import Testing
     /// What an idle daemon gives back: its connections' page caches, emptied; the data is read
     /// again from the file, unchanged.
     @Test func sqliteReleasesItsPageCachesAndKeepsItsData() async throws {
-        let store = try SQLiteStore(path: TestSupport.tempDir("release") + "/glossd.sqlite", now: 0)
+        let path = TestSupport.tempDir("release") + "/glossd.sqlite"
+        func walBytes() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0 }
+        let store = try SQLiteStore(path: path, now: 0)
         let u = try await store.createUser(name: "u", now: 0)
         let notes = (0..<3_000).map { i in
             Change.noteBody(Self.note("r\(i)"), body: String(repeating: "page cache \(i) ", count: 20), stamp: Self.stamp(100 + Int64(i)), base: nil)
@@ -231,7 +233,9 @@ import Testing
         #expect(pulled.count == 3_000)
         let cached = await store.cacheBytes()
         #expect(cached > 1_000_000, "\(cached) bytes cached after writing and reading some 3 MB")
+        #expect(walBytes() > 1_000_000)
         await store.releaseMemory()
+        #expect(walBytes() == 0, "the WAL is truncated")
         let left = await store.cacheBytes()
         #expect(left < cached / 10, "\(left) of \(cached) bytes still cached")
         #expect(try await store.pull(userID: u.id, after: 0, limit: 10_000).map(\.json) == pulled.map(\.json))
