@@ -70,12 +70,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     /// shortens it when it starts over. Idle, the frames are already copied back, so this takes
     /// the write lock only for the truncation.
     public func releaseMemory() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            checkpointQueue.async { [checkpointer] in
-                try? checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                done.resume()
-            }
-        }
+        await on(checkpointQueue) { [checkpointer] in try? checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         _ = await eachConnection { $0.releaseMemory() }
     }
 
@@ -88,9 +83,14 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     private func eachConnection<T: Sendable>(_ body: @escaping @Sendable (Database) -> T) async -> [T] {
         var results: [T] = []
         for (connection, queue) in [(db, queue), (checkpointer, checkpointQueue)] + readers {
-            results.append(await withCheckedContinuation { done in queue.async { done.resume(returning: body(connection)) } })
+            results.append(await on(queue) { body(connection) })
         }
         return results
+    }
+
+    /// Runs `body` on `queue` and waits for it.
+    private func on<T: Sendable>(_ queue: DispatchQueue, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { done in queue.async { done.resume(returning: body()) } }
     }
 
     public func createUser(name: String, now: Int64) async throws -> UserRecord {

@@ -153,8 +153,13 @@ enum SyncBench {
         var daemon = try startDaemon(glossd: glossd, dir: dir, database: database)
         defer { daemon.process.terminate(); daemon.process.waitUntilExit() }  // the last one started
         print("store: \(database == nil ? "SQLite" : "PostgreSQL"), daemons: \(daemons)")
-        print("glossd RSS idle: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        /// glossd's RSS now, printed and recorded as `KEY.rss_NAME`.
+        func reportRSS(_ when: String, _ name: String, of daemon: Daemon) {
+            let kb = rssKB(daemon.process.processIdentifier)
+            print("glossd RSS \(when): \(kb / 1024) MB")
+            Results.record("\(key).rss_\(name)", Double(kb) / 1024, "MB")
+        }
+        reportRSS("idle", "idle", of: daemon)
 
         var generator = CorpusGenerator(seed: 1, sources: max(1, n / 50))
         let corpus = try CompilationParser().parse(generator.corpus(excerpts: n))
@@ -221,8 +226,7 @@ enum SyncBench {
         Results.record("\(key).rss_push", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
         // glossd gives memory back after 2 s without a request (IdleRelease)
         try await Task.sleep(for: .seconds(3))
-        print("glossd RSS 3 s after the push: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_push_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        reportRSS("3 s after the push", "push_idle", of: daemon)
 
         // with --daemons 2, readers go through a second daemon on the same database
         var readerDaemon = daemon
@@ -249,11 +253,9 @@ enum SyncBench {
         Results.record("\(key).bootstrap", bootstrap, "s")
         Results.record("\(key).bootstrap_rate", Double(pulled) / bootstrap, "changes/s")
         Results.record("\(key).bootstrap_gzip", gzipBootstrap, "s")
-        print("glossd RSS after bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_bootstrap", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        reportRSS("after bootstrap", "bootstrap", of: daemon)
         try await Task.sleep(for: .seconds(3))
-        print("glossd RSS 3 s after the bootstrap: \(rssKB(daemon.process.processIdentifier) / 1024) MB")
-        Results.record("\(key).rss_bootstrap_idle", Double(rssKB(daemon.process.processIdentifier)) / 1024, "MB")
+        reportRSS("3 s after the bootstrap", "bootstrap_idle", of: daemon)
         // what Kinto's client does with its pull: the same changes over HTTP, decoded, not applied
         var readTimes: [Double] = []
         var read = 0
