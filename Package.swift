@@ -50,6 +50,7 @@ let package = Package(
                 .embedInCode("replica/0004_fts_hashsize.sql"),
                 .embedInCode("server/0001_server.sql"),
                 .embedInCode("server/0002_change_log_by_stamp.sql"),
+                .embedInCode("server/0003_user_numbers.sql"),
                 .embedInCode("postgres/0001_postgres.sql"),
             ],
             swiftSettings: strict),

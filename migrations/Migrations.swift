@@ -17,6 +17,7 @@ public enum Migrations {
     public static let server: [MigrationFile] = [
         MigrationFile(version: 1, name: "server/0001_server.sql", sql: text(PackageResources._001_server_sql)),
         MigrationFile(version: 2, name: "server/0002_change_log_by_stamp.sql", sql: text(PackageResources._002_change_log_by_stamp_sql)),
+        MigrationFile(version: 3, name: "server/0003_user_numbers.sql", sql: text(PackageResources._003_user_numbers_sql)),
     ]
 
     public static let postgres: [MigrationFile] = [

@@ -98,7 +98,7 @@ import Testing
         let seenBySecond = try Migrator.version(second)
         try Migrator.migrate(first, Migrations.server, now: "1")
         try Migrator.apply(second, Migrations.server, after: seenBySecond, now: "2")
-        #expect(try second.query("SELECT version, applied_at FROM schema_migrations ORDER BY version") { "\($0.int(0))@\($0.text(1))" } == ["1@0", "2@1"])
+        #expect(try second.query("SELECT version, applied_at FROM schema_migrations ORDER BY version") { "\($0.int(0))@\($0.text(1))" } == ["1@0"] + Migrations.server.dropFirst().map { "\($0.version)@1" })
         #expect(try Migrator.version(second) == Migrations.server.count)
     }
 

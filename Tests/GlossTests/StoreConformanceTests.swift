@@ -283,6 +283,58 @@ import Testing
         #expect(try await store.pull(userID: "m", after: 0, limit: 10).map { try ChangeJSON.decode($0.json) } == [.excerpt(e)])
     }
 
+    @Test func sqliteVersion3NumbersTheUsersOfAVersion2Store() async throws {
+        // a version-2 store, its rows keyed by user id: a's excerpt and tag, b's note (which
+        // superseded an older body), then a's copy of the same note, so the log interleaves users
+        let path = TestSupport.tempDir("v2") + "/glossd.sqlite"
+        let e = Self.excerpt
+        let tag = Change.tag(excerptId: e.id, name: "t", present: true, stamp: Self.stamp(10), base: nil)
+        let body = Change.noteBody(Self.note(), body: "b's", stamp: Self.stamp(11), base: nil)
+        let key = body.field!.description
+        do {
+            let db = try Database(path: path)
+            try Migrator.migrate(db, Array(Migrations.server[..<2]), now: "0")
+            try db.execute("INSERT INTO app_user(id, name, created_at) VALUES ('a', 'alice', 0), ('b', 'bob', 0)")
+            for (user, c) in [("a", Change.excerpt(e)), ("a", tag), ("b", body), ("a", body)] {
+                try db.run(
+                    "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, payload) VALUES (?, ?, ?, ?, ?, ?)", .text(user), .text(c.id),
+                    .text(c.kindName), .text(c.excerptId), c.field.map { .text($0.description) } ?? .null, .text(ChangeWriter.json(c)))
+                if let f = c.field {
+                    try db.run(
+                        "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?)", .text(user), .text(f.description),
+                        .text(FieldMergePlan.text(c)), .text(c.stamp!.description))
+                }
+            }
+            try db.run(
+                "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES ('b', ?, ?, 'older', ?)", .text(key),
+                .text(Self.stamp(5).description), .text(Self.stamp(11).description))
+        }
+        let store = try SQLiteStore(path: path, now: 0)
+        let logA = try await store.pull(userID: "a", after: 0, limit: 10)
+        let logB = try await store.pull(userID: "b", after: 0, limit: 10)
+        #expect(logA.map(\.seq) == [1, 2, 4] && logB.map(\.seq) == [3])
+        #expect(try logA.map { try ChangeJSON.decode($0.json) } == [.excerpt(e), tag, body])
+        #expect(try logB.map { try ChangeJSON.decode($0.json) } == [body])
+        #expect(try await store.fieldValue(userID: "a", field: tag.field!.description) == FieldValue(value: "true", stamp: Self.stamp(10)))
+        #expect(try await store.fieldValue(userID: "b", field: tag.field!.description) == nil)
+        #expect(try await store.fieldValue(userID: "b", field: key) == FieldValue(value: "b's", stamp: Self.stamp(11)))
+        #expect(try await store.superseded(userID: "b", field: key) == [FieldValue(value: "older", stamp: Self.stamp(5))])
+        #expect(try await store.superseded(userID: "a", field: key).isEmpty)
+        #expect(try await store.fieldStates(userID: "a").count == 2)
+        #expect(try await store.excerptIDs(userID: "a") == [e.id])
+        #expect(try await store.excerptIDs(userID: "b").isEmpty)
+        // pushed again, a's changes are duplicates of a's log, not of b's
+        let again = try await store.push(userID: "a", changes: [.excerpt(e), tag, body])
+        #expect(again.duplicates == 3 && again.accepted == 0)
+        // a new user gets the next number and a log of her own; the same change is hers to log
+        let c = try await store.createUser(name: "carol", now: 1)
+        #expect(try await store.pull(userID: c.id, after: 0, limit: 10).isEmpty)
+        let hers = try await store.push(userID: c.id, changes: [body])
+        #expect(hers.accepted == 1 && hers.logged.count == 1 && hers.logged[0] > 4)
+        let numbers = try Database(path: path).query("SELECT name, num FROM app_user ORDER BY num") { "\($0.text(0))=\($0.int(1))" }
+        #expect(numbers == ["alice=1", "bob=2", "carol=3"])
+    }
+
     @Test(arguments: Kind.allCases)
     func usersNeverSeeEachOthersChanges(kind: Kind) async throws {
         guard let store = try await Self.makeStore(kind) else { return }

@@ -98,7 +98,10 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
             try db.transaction {
                 if try db.first("SELECT 1 FROM app_user WHERE name = ?", [.text(name)], { _ in 1 }) != nil { throw StoreError.userExists(name) }
                 let u = UserRecord(id: UUID().uuidString.lowercased(), name: name, createdAt: now)
-                try db.run("INSERT INTO app_user(id, name, created_at) VALUES (?, ?, ?)", .text(u.id), .text(name), .int(now))
+                // num keys the user's log and fields (migrations/server/0003_user_numbers.sql)
+                try db.run(
+                    "INSERT INTO app_user(id, name, created_at, num) VALUES (?, ?, ?, (SELECT coalesce(max(num), 0) + 1 FROM app_user))", .text(u.id),
+                    .text(name), .int(now))
                 return u
             }
         }
@@ -240,32 +243,48 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         for (push, result) in zip(group, results) { push.continuation.resume(with: result) }
     }
 
+    /// The user's number in the log and field tables, as a subquery with one parameter (the id).
+    private static let userNum = "(SELECT num FROM app_user WHERE id = ?)"
+
     /// One push's rows, inside the writer's open transaction.
     private func store(_ rows: [Row], pusherID: String) throws -> PushResult {
         var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
         let insert = try db.prepare(
-            "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, stamp, change_id) DO NOTHING")
+            "INSERT INTO change_log(user_num, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_num, stamp, change_id) DO NOTHING")
         let copy = try db.prepare("""
-            INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload)
-            SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_id = ? AND stamp = '' AND change_id = ?
-            ON CONFLICT(user_id, stamp, change_id) DO NOTHING
+            INSERT INTO change_log(user_num, change_id, kind, excerpt_id, field, collection, via, payload)
+            SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_num = ? AND stamp = '' AND change_id = ?
+            ON CONFLICT(user_num, stamp, change_id) DO NOTHING
             """)
-        let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?")
+        let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_num = ? AND field = ?")
         let supersede = try db.prepare(
-            "INSERT INTO superseded(user_id, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            "INSERT INTO superseded(user_num, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         let upsert = try db.prepare(
-            "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+            "INSERT INTO field_state(user_num, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_num, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+        // each recipient's number, looked up once per push; an unknown user is NULL, which the
+        // log's NOT NULL refuses as the foreign key did before (a constraint error)
+        let lookup = try db.prepare("SELECT num FROM app_user WHERE id = ?")
+        var numbers: [String: SQLValue] = [:]
+        func num(_ user: String) throws -> SQLValue {
+            if let n = numbers[user] { return n }
+            try lookup.bind([.text(user)])
+            let n: SQLValue = try lookup.step() ? .int(lookup.int(0)) : .null
+            lookup.reset()
+            numbers[user] = n
+            return n
+        }
         for row in rows {
             let via: SQLValue = row.via.map { .text($0) } ?? .null
+            let recipient = try num(row.recipient)
             if let (source, changeID) = row.copyFrom {
-                try copy.run(.text(row.recipient), via, .text(source), .text(changeID))
+                try copy.run(recipient, via, try num(source), .text(changeID))
                 continue
             }
             guard let change = row.change else { continue }
             let mine = row.recipient == pusherID
             if mine { result.acknowledged.append(row.id) }
             try insert.run(
-                .text(row.recipient), .text(row.id), .text(row.kind), .text(row.excerptID), row.key.map { .text($0) } ?? .null,
+                recipient, .text(row.id), .text(row.kind), .text(row.excerptID), row.key.map { .text($0) } ?? .null,
                 row.collection.map { .text($0) } ?? .null, via, .text(row.json))
             if db.changes == 0 {
                 if mine { result.duplicates += 1 }
@@ -276,15 +295,15 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 result.logged.append(db.lastInsertRowID)
             }
             guard let key = row.key else { continue }
-            try current.bind([.text(row.recipient), .text(key)])
+            try current.bind([recipient, .text(key)])
             let value = try current.step() ? Stamp(current.text(1)).map { FieldValue(value: current.text(0), stamp: $0) } : nil
             current.reset()
             guard let plan = FieldMergePlan.plan(current: value, change: change) else { continue }
             if let (loser, winner) = plan.superseded {
-                try supersede.run(.text(row.recipient), .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
+                try supersede.run(recipient, .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
             }
             if let v = plan.newValue {
-                try upsert.run(.text(row.recipient), .text(key), .text(v.value), .text(v.stamp.description))
+                try upsert.run(recipient, .text(key), .text(v.value), .text(v.stamp.description))
             }
             if plan.conflict && mine { result.conflicts += 1 }
         }
@@ -294,7 +313,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     public func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange] {
         try await read { db in
             try db.query(
-                "SELECT seq, payload, via FROM change_log WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, payload, via FROM change_log WHERE user_num = \(Self.userNum) AND seq > ? ORDER BY seq LIMIT ?",
                 [.text(userID), .int(after), .int(Int64(limit))]
             ) { LoggedChange(seq: $0.int(0), json: $0.text(1), via: $0.optionalText(2)) }
         }
@@ -302,7 +321,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
 
     public func fieldValue(userID: String, field: String) async throws -> FieldValue? {
         try await read { db in
-            try db.first("SELECT value, stamp FROM field_state WHERE user_id = ? AND field = ?", [.text(userID), .text(field)]) { s in
+            try db.first("SELECT value, stamp FROM field_state WHERE user_num = \(Self.userNum) AND field = ?", [.text(userID), .text(field)]) { s in
                 Stamp(s.text(1)).map { FieldValue(value: s.text(0), stamp: $0) }
             } ?? nil
         }
@@ -310,7 +329,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
 
     public func fieldStates(userID: String) async throws -> [(String, FieldValue)] {
         try await read { db in
-            try db.query("SELECT field, value, stamp FROM field_state WHERE user_id = ?", [.text(userID)]) { s in
+            try db.query("SELECT field, value, stamp FROM field_state WHERE user_num = \(Self.userNum)", [.text(userID)]) { s in
                 (s.text(0), FieldValue(value: s.text(1), stamp: Stamp(s.text(2)) ?? Stamp(wall: 0, counter: 0, node: "invalid")))
             }
         }
@@ -318,13 +337,13 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
 
     public func excerptIDs(userID: String) async throws -> [String] {
         try await read { db in
-            try db.query("SELECT excerpt_id FROM change_log WHERE user_id = ? AND kind = 'excerpt'", [.text(userID)]) { $0.text(0) }
+            try db.query("SELECT excerpt_id FROM change_log WHERE user_num = \(Self.userNum) AND kind = 'excerpt'", [.text(userID)]) { $0.text(0) }
         }
     }
 
     public func superseded(userID: String, field: String) async throws -> [FieldValue] {
         try await read { db in
-            try db.query("SELECT value, stamp FROM superseded WHERE user_id = ? AND field = ? ORDER BY stamp", [.text(userID), .text(field)]) { s in
+            try db.query("SELECT value, stamp FROM superseded WHERE user_num = \(Self.userNum) AND field = ? ORDER BY stamp", [.text(userID), .text(field)]) { s in
                 FieldValue(value: s.text(0), stamp: Stamp(s.text(1)) ?? Stamp(wall: 0, counter: 0, node: "invalid"))
             }
         }
@@ -383,12 +402,12 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                     return false
                 }
                 let fields = try db.query(
-                    "SELECT DISTINCT field FROM change_log WHERE user_id = ? AND via = ? AND field IS NOT NULL", [.text(memberID), .text(c.name)]
+                    "SELECT DISTINCT field FROM change_log WHERE user_num = \(Self.userNum) AND via = ? AND field IS NOT NULL", [.text(memberID), .text(c.name)]
                 ) { $0.text(0) }
-                try db.run("DELETE FROM change_log WHERE user_id = ? AND via = ?", .text(memberID), .text(c.name))
+                try db.run("DELETE FROM change_log WHERE user_num = \(Self.userNum) AND via = ?", .text(memberID), .text(c.name))
                 for f in fields {
-                    try db.run("DELETE FROM field_state WHERE user_id = ? AND field = ?", .text(memberID), .text(f))
-                    try db.run("DELETE FROM superseded WHERE user_id = ? AND field = ?", .text(memberID), .text(f))
+                    try db.run("DELETE FROM field_state WHERE user_num = \(Self.userNum) AND field = ?", .text(memberID), .text(f))
+                    try db.run("DELETE FROM superseded WHERE user_num = \(Self.userNum) AND field = ?", .text(memberID), .text(f))
                 }
                 return true
             }
@@ -399,20 +418,20 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         let payloads: [String] = try await read { db in
             var out: [String] = []
             let links = try db.query(
-                "SELECT field, stamp FROM field_state WHERE user_id = ? AND field LIKE 'tag:%' AND substr(field, 38) = ? AND value = 'true' ORDER BY field",
+                "SELECT field, stamp FROM field_state WHERE user_num = \(Self.userNum) AND field LIKE 'tag:%' AND substr(field, 38) = ? AND value = 'true' ORDER BY field",
                 [.text(c.ownerID), .text(c.tag)]
             ) { ($0.text(0), $0.text(1)) }
             for (field, stamp) in links {
                 let excerpt = String(field.dropFirst(4).prefix(32))
                 if let json = try db.first(
-                    "SELECT payload FROM change_log WHERE user_id = ? AND stamp = '' AND change_id = ?", [.text(c.ownerID), .text("e:" + excerpt)], { $0.text(0) })
+                    "SELECT payload FROM change_log WHERE user_num = \(Self.userNum) AND stamp = '' AND change_id = ?", [.text(c.ownerID), .text("e:" + excerpt)], { $0.text(0) })
                 {
                     out.append(json)
                 }
                 out.append("LINK|\(excerpt)|\(stamp)")
             }
             out += try db.query(
-                "SELECT payload FROM change_log WHERE user_id = ? AND collection = ? ORDER BY seq", [.text(c.ownerID), .text(c.name)]
+                "SELECT payload FROM change_log WHERE user_num = \(Self.userNum) AND collection = ? ORDER BY seq", [.text(c.ownerID), .text(c.name)]
             ) { $0.text(0) }
             return out
         }

@@ -82,13 +82,14 @@ enum RawSQLite {
         try server.execute("PRAGMA wal_autocheckpoint=0")
         try Migrator.migrate(server, Migrations.server, now: "0")
         let user = UUID().uuidString.lowercased()
-        try server.run("INSERT INTO app_user(id, name, created_at) VALUES (?, 'raw', 0)", .text(user))
-        let logRow = "INSERT INTO change_log(user_id, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(user_id, stamp, change_id) DO NOTHING"
+        try server.run("INSERT INTO app_user(id, name, created_at, num) VALUES (?, 'raw', 0, 1)", .text(user))
+        let userNum = SQLValue.int(1)  // the log and fields are keyed by the user's number, as glossd keys them
+        let logRow = "INSERT INTO change_log(user_num, change_id, kind, excerpt_id, field, collection, via, payload) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT(user_num, stamp, change_id) DO NOTHING"
         let changes = parsed.excerpts.prefix(n).map { e in (e.id, Change.excerpt(e).id, ChangeWriter.json(.excerpt(e))) }
         let log = try seconds {
             try server.transaction {
                 let s = try server.prepare(logRow)
-                for (excerpt, id, json) in changes { try s.run(.text(user), .text(id), .text("excerpt"), .text(excerpt), .null, .text(json)) }
+                for (excerpt, id, json) in changes { try s.run(userNum, .text(id), .text("excerpt"), .text(excerpt), .null, .text(json)) }
             }
         }
         print(String(format: "raw SQLite: %d change-log rows (excerpt JSON) in one transaction %.2f s (%.0f rows/s)", n, log, Double(n) / log))
@@ -113,7 +114,6 @@ enum RawSQLite {
             }
         }
         try db.execute("""
-            CREATE TABLE field_state (user_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, stamp TEXT NOT NULL, PRIMARY KEY (user_id, field));
             CREATE TABLE note (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, excerpt_id TEXT NOT NULL, created_at INTEGER NOT NULL, body TEXT NOT NULL, body_stamp TEXT NOT NULL);
             CREATE VIRTUAL TABLE note_fts USING fts5(body, content='note', content_rowid='seq', tokenize='unicode61 remove_diacritics 2');
             CREATE TABLE tag (excerpt_id TEXT NOT NULL, name TEXT NOT NULL, present INTEGER NOT NULL, stamp TEXT NOT NULL, PRIMARY KEY (excerpt_id, name)) WITHOUT ROWID;
@@ -123,11 +123,11 @@ enum RawSQLite {
             try server.transaction {
                 let log = try server.prepare(logRow)
                 let state = try server.prepare(
-                    "INSERT INTO field_state(user_id, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
+                    "INSERT INTO field_state(user_num, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_num, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp")
                 for (c, json) in all {
                     let key = c.field!.description
-                    try log.run(.text(user), .text(c.id), .text(c.kindName), .text(c.excerptId), .text(key), .text(json))
-                    try state.run(.text(user), .text(key), .text(FieldMergePlan.text(c)), .text(c.stamp!.description))
+                    try log.run(userNum, .text(c.id), .text(c.kindName), .text(c.excerptId), .text(key), .text(json))
+                    try state.run(userNum, .text(key), .text(FieldMergePlan.text(c)), .text(c.stamp!.description))
                 }
             }
         }
@@ -154,7 +154,7 @@ enum RawSQLite {
         m.record("raw.replica_annotations", Double(all.count) / replicaRows, "changes/s")
         var pulledRows = 0
         let readLog = try seconds {
-            pulledRows = try server.query("SELECT seq, payload FROM change_log WHERE user_id = ? ORDER BY seq", [.text(user)]) { $0.text(1).utf8.count }.count
+            pulledRows = try server.query("SELECT seq, payload FROM change_log WHERE user_num = ? ORDER BY seq", [userNum]) { $0.text(1).utf8.count }.count
         }
         print(String(format: "raw SQLite: reading back all %d log rows in order %.2f s (%.0f rows/s)", pulledRows, readLog, Double(pulledRows) / readLog))
         // the least a bootstrap of the same rows costs: read the log, store excerpts + index, store annotations
