@@ -43,6 +43,10 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+/// SQLite's process-wide settings, applied once before the first connection opens: memory
+/// statistics off (see `gloss_sqlite3_disable_memstatus`).
+private let sqliteConfigured: Void = { _ = gloss_sqlite3_disable_memstatus() }()
+
 /// One SQLite connection. Not thread-safe: its owner must serialise access (a serial queue or one
 /// task at a time); it is marked Sendable only so such an owner can hand it to that queue.
 public final class Database: @unchecked Sendable {
@@ -54,6 +58,7 @@ public final class Database: @unchecked Sendable {
     /// a page cache of up to `cacheMiB`.
     public init(path: String, readOnly: Bool = false, cacheMiB: Int = 64) throws {
         self.path = path
+        sqliteConfigured
         var h: OpaquePointer?
         let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, nil)

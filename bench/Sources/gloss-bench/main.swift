@@ -69,10 +69,11 @@ case "read":
     print(String(format: "read %d changes in %.2f s (%.0f/s)", read, s, Double(read) / s))
 case "push":
     // a replica's outbox pushed by the sync client with the given batch bounds (for profiling)
-    guard args.count >= 4 else { fail("usage: gloss-bench push HOME URL TOKEN [--batch N] [--bytes B] [--gzip 0|1]") }
+    guard args.count >= 4 else { fail("usage: gloss-bench push HOME URL TOKEN [--batch N] [--bytes B] [--window W] [--gzip 0|1]") }
     let client = try SyncClient(replica: try Replica(home: args[1]), url: args[2], token: args[3])
     if let n = option("--batch", in: args).flatMap(Int.init) { client.pushBatch = n }
     if let b = option("--bytes", in: args).flatMap(Int.init) { client.pushBatchBytes = b }
+    if let w = option("--window", in: args).flatMap(Int.init) { client.pushWindow = w }
     if let z = option("--gzip", in: args) { client.compress = z == "1" }
     let start = DispatchTime.now().uptimeNanoseconds
     let pushed = try await client.sync().pushed
