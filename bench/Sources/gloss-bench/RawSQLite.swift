@@ -75,9 +75,9 @@ enum RawSQLite {
         m.record("raw.excerpt_rows", Double(n) / rows, "rows/s")
         m.record("raw.import", Double(n) / (rows + fts), "excerpts/s")
         // the daemon's rows for the same changes, in the daemon's own schema (its migration, with
-        // its indexes and foreign keys) and settings, with the same values: a user id like the
-        // daemon's, each change's id, kind, excerpt, field key and JSON. What raw SQLite leaves
-        // out is Gloss's work: HTTP, decoding, checking, merging.
+        // its indexes and foreign keys) and settings, with the same values: a user (rows keyed
+        // by the user's number, as the daemon keys them), each change's id, kind, excerpt, field
+        // key and JSON. What raw SQLite leaves out is Gloss's work: HTTP, decoding, checking, merging.
         let server = try Database(path: dir + "/server.sqlite")
         try server.execute("PRAGMA wal_autocheckpoint=0")
         try Migrator.migrate(server, Migrations.server, now: "0")

@@ -147,9 +147,9 @@ enum Report {
 
             All in one transaction, WAL, synchronous=NORMAL, through the same thin libsqlite3 wrapper
             Gloss uses. The daemon's rows are stored in the daemon's own schema (its migration:
-            indexes, foreign keys) with the same values (a user id like the daemon's, each change's
-            id, kind, excerpt, field key and JSON); what raw SQLite leaves out is Gloss's own work:
-            HTTP, decoding, checking and merging.
+            indexes, foreign keys) with the same values (the user's number as the daemon keys its
+            rows, each change's id, kind, excerpt, field key and JSON); what raw SQLite leaves out
+            is Gloss's own work: HTTP, decoding, checking and merging.
 
             """
         return out
