@@ -97,11 +97,20 @@ extension Replica {
     /// Field changes at or below this outbox sequence number are acknowledged.
     func acknowledgedOutboxSeq() throws -> Int64 { Int64(try meta("outbox_acked") ?? "0") ?? 0 }
 
-    /// Deletes acknowledged field changes from the outbox, in one statement.
+    /// Deletes acknowledged field changes from the outbox, in one statement. When all of it is
+    /// acknowledged (a push that emptied it, nothing recorded meanwhile), the statement has no
+    /// WHERE: SQLite then drops the table's and its index's pages whole instead of deleting row
+    /// by row, each from an index keyed by random change ids.
     public func purgeAcknowledged() throws {
         try write {
             let acked = try acknowledgedOutboxSeq()
-            if acked > 0 { try db.run("DELETE FROM outbox WHERE seq <= ?", .int(acked)) }
+            guard acked > 0 else { return }
+            let last = try db.first("SELECT max(seq) FROM outbox") { $0.optionalInt(0) } ?? nil
+            if let last, last > acked {
+                try db.run("DELETE FROM outbox WHERE seq <= ?", .int(acked))
+            } else {
+                try db.execute("DELETE FROM outbox")
+            }
         }
     }
 

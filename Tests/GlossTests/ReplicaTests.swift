@@ -139,6 +139,34 @@ import Testing
         #expect(try replica.sources().first?.excerpts == 18)
     }
 
+    @Test func purgingTheOutboxKeepsWhatWasRecordedAfterTheAcknowledgedBatch() throws {
+        let (replica, parsed) = try sampleReplica()
+        let excerpt = parsed.excerpts[0].id
+        _ = try replica.addNote(excerptID: excerpt, body: "one")
+        _ = try replica.setTags(excerptID: excerpt, tags: ["a", "b"], present: true)
+        let outbox = { try replica.db.query("SELECT seq, change_id FROM outbox ORDER BY seq") { ($0.int(0), $0.text(1)) } }
+        let first = try replica.outboxJSONBatch(limit: 1_000)
+        #expect(first.changes.count == 116 + 3)
+        try replica.acknowledge(first, serverStamp: nil)
+        // recorded while the push was under way: it stays (the DELETE with a WHERE)
+        let later = try replica.addNote(excerptID: excerpt, body: "two")
+        try replica.purgeAcknowledged()
+        let left = try outbox()
+        #expect(left.count == 1 && left[0].1.contains(later.id))
+        #expect(try replica.status().pending == 1)
+        // everything acknowledged: the whole table is emptied (the DELETE without one), and a
+        // change recorded after it still gets a sequence number above every earlier one
+        let second = try replica.outboxJSONBatch(limit: 1_000)
+        #expect(second.changes.map(\.id) == [left[0].1])
+        try replica.acknowledge(second, serverStamp: nil)
+        try replica.purgeAcknowledged()
+        #expect(try outbox().isEmpty && replica.status().pending == 0)
+        _ = try replica.addNote(excerptID: excerpt, body: "three")
+        let after = try outbox()
+        #expect(after.count == 1 && after[0].0 > left[0].0)
+        #expect(try replica.outboxJSONBatch(limit: 1_000).changes.map(\.id) == [after[0].1])
+    }
+
     @Test func everyWriteLandsWithItsOutboxEntryAndSupersededValue() throws {
         let (replica, parsed) = try sampleReplica()
         let excerpt = parsed.excerpts[3].id
