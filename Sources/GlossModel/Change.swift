@@ -54,7 +54,7 @@ public enum FieldKey: Sendable, Hashable, CustomStringConvertible {
 /// nil when the field was empty. A merge that supersedes a value the writer had not seen is a
 /// conflict (concurrent edits); one that supersedes exactly `base` is an ordinary later edit.
 public enum Change: Sendable, Hashable {
-    case excerpt(Excerpt)
+    indirect case excerpt(Excerpt)
     case noteBody(NoteHeader, body: String, stamp: Stamp, base: Stamp?)
     case noteDeleted(NoteHeader, deleted: Bool, stamp: Stamp, base: Stamp?)
     case tag(excerptId: String, name: String, present: Bool, stamp: Stamp, base: Stamp?)

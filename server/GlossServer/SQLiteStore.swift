@@ -146,15 +146,17 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
     }
 
     /// A delivery with everything the writer binds computed beforehand, off the writer's queue.
-    struct Row: Sendable {
-        var recipient: String
-        var via: String?
-        var change: Change?
+    /// A class: the writer reads each row once, and a struct of a change and eight strings was
+    /// copied, retaining each of them, every time it was passed on.
+    final class Row: Sendable {
+        let recipient: String
+        let via: String?
+        let change: Change?
         /// For a copy: the source user and the excerpt's change id.
-        var copyFrom: (user: String, changeID: String)?
-        var id = "", kind = "", excerptID = "", json = ""
-        var key: String?
-        var collection: String?
+        let copyFrom: (user: String, changeID: String)?
+        let id: String, kind: String, excerptID: String, json: String
+        let key: String?
+        let collection: String?
 
         init(_ d: Delivery) {
             recipient = d.recipient
@@ -162,7 +164,15 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
             switch d.item {
             case .copyExcerpt(let excerpt, let source):
                 copyFrom = (source, "e:" + excerpt)
+                change = nil
+                id = ""
+                kind = ""
+                excerptID = ""
+                json = ""
+                key = nil
+                collection = nil
             case .change(let c):
+                copyFrom = nil
                 change = c
                 id = c.id
                 kind = c.kindName
