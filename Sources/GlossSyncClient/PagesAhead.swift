@@ -12,10 +12,7 @@ import FoundationNetworking
 /// ready and not yet taken. So the pull keeps reading while the replica is busy for longer than
 /// a page takes to fetch: above all while it builds the full-text index of the excerpts pulled
 /// so far (a second or so for 100k), which would otherwise stall the fetching after one page.
-/// The bound keeps a sync's memory independent of its size (the bytes are the answers as they
-/// arrive; on loopback they are not compressed, and the page count bounds the rest).
-///
-/// The owner must call `close` when done: the fetching task holds this object while it runs.
+/// The bound keeps a sync's memory independent of its size.
 final class PagesAhead: Sendable {
     typealias Outcome = Result<PullResponse, any Error>
 
@@ -58,9 +55,6 @@ final class PagesAhead: Sendable {
 
     private var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Waits until the fetching task has ended (for tests).
-    func fetchingEnded() async { await fetcher.withLock { $0 }?.value }
-
     /// Whether a page is ready to be taken now.
     var hasPage: Bool { state.withLock { !$0.ready.isEmpty } }
 
@@ -74,8 +68,6 @@ final class PagesAhead: Sendable {
                 }
                 let (outcome, bytes) = s.ready.removeFirst()
                 s.bytes -= bytes
-                // the producer waits until there is room by both bounds
-                guard s.ready.count < maxPages, s.bytes < maxBytes else { return (outcome, nil) }
                 defer { s.producer = nil }
                 return (outcome, s.producer)
             }

@@ -264,9 +264,8 @@ public final class SyncClient {
         mark("start")
         let requests = pullRequests
         let ahead = PagesAhead(after: cursor, maxPages: pullAhead, maxBytes: pullAheadBytes) { [session] after in
-            let request = try requests.request(after: after)
             let answer: (Data, URLResponse)
-            do { answer = try await session.data(for: request) } catch { throw TransportError(underlying: error) }
+            do { answer = try await session.data(for: try requests.request(after: after)) } catch { throw TransportError(underlying: error) }
             return (try SyncClient.decode("v1/pull", answer), answer.0.count)
         }
         defer { ahead.close() }
@@ -329,9 +328,8 @@ public final class SyncClient {
     /// The page of changes after `cursor`, fetched and decoded as a sync reads it, not applied
     /// (for measuring the read path alone).
     public func readPage(after cursor: Int64) async throws -> PullResponse {
-        let request = try pullRequest(after: cursor)
         let answer: (Data, URLResponse)
-        do { answer = try await session.data(for: request) } catch { throw unreachable(error) }
+        do { answer = try await session.data(for: try pullRequest(after: cursor)) } catch { throw unreachable(error) }
         return try Self.decode("v1/pull", answer)
     }
 
