@@ -105,8 +105,8 @@ extension Replica {
         try write {
             let acked = try acknowledgedOutboxSeq()
             guard acked > 0 else { return }
-            let last = try db.first("SELECT max(seq) FROM outbox") { $0.optionalInt(0) } ?? nil
-            if let last, last > acked {
+            let recordedSince = try db.first("SELECT EXISTS (SELECT 1 FROM outbox WHERE seq > ?)", [.int(acked)]) { $0.int(0) == 1 } ?? false
+            if recordedSince {
                 try db.run("DELETE FROM outbox WHERE seq <= ?", .int(acked))
             } else {
                 try db.execute("DELETE FROM outbox")
