@@ -141,6 +141,7 @@ public final class SyncClient {
             try await pull(into: &summary)
         }
         try replica.recordSync(at: Replica.systemNow())
+        mark("record sync (checkpoint)")
         return summary
     }
 

@@ -167,6 +167,32 @@ import Testing
         #expect(try replica.outboxJSONBatch(limit: 1_000).changes.map(\.id) == [after[0].1])
     }
 
+    @Test func theSyncsCheckpointerCopiesTheWALBackFromAThreadOfItsOwn() throws {
+        let path = TestSupport.tempDir("wal") + "/wal.sqlite"
+        let db = try Database(path: path)
+        try db.execute("PRAGMA wal_autocheckpoint=0; CREATE TABLE t (x TEXT)")
+        try db.transaction {
+            let insert = try db.prepare("INSERT INTO t VALUES (?)")
+            for i in 0..<5_000 { try insert.run(.text(String(repeating: "\(i)", count: 20))) }
+        }
+        let framesNow = { try db.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int(1) } ?? -1 }
+        let checkpointer = WALCheckpointer(path: path, interval: 0.02)
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while checkpointer.completed == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        checkpointer.stop()
+        #expect(checkpointer.completed > 0)
+        // everything was copied back, so the next commit starts the WAL again from its beginning:
+        // a handful of frames, where without the checkpointer all the earlier ones would remain
+        _ = try db.run("INSERT INTO t VALUES ('after')")
+        #expect(try framesNow() < 10)
+        // a checkpointer waiting out a long interval stops at once
+        let idle = WALCheckpointer(path: path, interval: 3_600)
+        let started = Date()
+        idle.stop()
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(idle.completed == 0)
+    }
+
     @Test func everyWriteLandsWithItsOutboxEntryAndSupersededValue() throws {
         let (replica, parsed) = try sampleReplica()
         let excerpt = parsed.excerpts[3].id
