@@ -315,19 +315,24 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run(path: String, interval: TimeInterval) {
-        // no connection (the file vanished, say): nothing to checkpoint, the commits still
-        // checkpoint when automatic checkpoints come back
-        let db = try? Database(path: path, cacheMiB: 1)
+        // no connection (the file vanished or cannot be read): nothing to checkpoint, the
+        // commits checkpoint again once automatic checkpoints come back. Never created: a new
+        // empty file would pair itself with the old file's WAL.
+        var db = try? Database(path: path, create: false, cacheMiB: 1)
         condition.lock()
         while !stopping {
             if !condition.wait(until: Date(timeIntervalSinceNow: interval)) && !stopping {
                 condition.unlock()
-                // SQLITE_BUSY (another checkpoint running) or any other failure: try next time
-                let done = (try? db?.execute("PRAGMA wal_checkpoint(PASSIVE)")) != nil
+                // the first column is 1 when another checkpoint held the WAL (nothing copied);
+                // that, or any failure: try again next time
+                let busy = try? db?.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int(0) }
                 condition.lock()
-                if done { checkpoints += 1 }
+                if busy == 0 { checkpoints += 1 }
             }
         }
+        condition.unlock()
+        db = nil  // closed before stop() returns: the sync's next commit finds it gone
+        condition.lock()
         finished = true
         condition.broadcast()
         condition.unlock()

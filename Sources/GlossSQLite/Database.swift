@@ -54,13 +54,13 @@ public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
 
-    /// Opens (creating if needed) the database at `path` in WAL mode with synchronous=NORMAL and
-    /// a page cache of up to `cacheMiB`.
-    public init(path: String, readOnly: Bool = false, cacheMiB: Int = 64) throws {
+    /// Opens (creating it if needed, unless `create` is false) the database at `path` in WAL
+    /// mode with synchronous=NORMAL and a page cache of up to `cacheMiB`.
+    public init(path: String, readOnly: Bool = false, create: Bool = true, cacheMiB: Int = 64) throws {
         self.path = path
         sqliteConfigured
         var h: OpaquePointer?
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
         let rc = sqlite3_open_v2(path, &h, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let h else {
             let message = h.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"

@@ -185,12 +185,20 @@ import Testing
         // a handful of frames, where without the checkpointer all the earlier ones would remain
         _ = try db.run("INSERT INTO t VALUES ('after')")
         #expect(try framesNow() < 10)
-        // a checkpointer waiting out a long interval stops at once
+        // a checkpointer waiting out a long interval stops at once (given time to open its
+        // connection and start waiting first)
         let idle = WALCheckpointer(path: path, interval: 3_600)
+        Thread.sleep(forTimeInterval: 0.3)
         let started = Date()
         idle.stop()
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(idle.completed == 0)
+        // nor does it make a database where there is none
+        let missing = TestSupport.tempDir("wal") + "/missing.sqlite"
+        let none = WALCheckpointer(path: missing, interval: 0.01)
+        Thread.sleep(forTimeInterval: 0.1)
+        none.stop()
+        #expect(none.completed == 0 && !FileManager.default.fileExists(atPath: missing))
     }
 
     @Test func everyWriteLandsWithItsOutboxEntryAndSupersededValue() throws {
