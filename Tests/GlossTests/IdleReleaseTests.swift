@@ -47,6 +47,13 @@ import Testing
         #expect(try await eventually { eager.count == 1 })
     }
 
+    @Test func mallocArenasAreCappedUnlessTheEnvironmentSaysHowMany() {
+        #expect(IdleRelease.limitMallocArenas(environment: ["MALLOC_ARENA_MAX": "4"]) == nil)
+        #expect(IdleRelease.limitMallocArenas(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == nil)
+        let cap = IdleRelease.limitMallocArenas(environment: [:])
+        #expect(cap == Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+    }
+
     @Test func residentMemoryIsReadFromProc() {
         let rss = IdleRelease.residentBytes()
         #expect(rss > 1_000_000 && rss < 64 << 30, "\(rss)")

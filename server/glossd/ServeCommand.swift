@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     var releaseMemoryAfter: Double = 2
 
     func run() async throws {
+        IdleRelease.limitMallocArenas()
         let env = ProcessInfo.processInfo.environment
         let host = host ?? env["GLOSSD_HOST"] ?? "127.0.0.1"
         guard let port = port ?? (env["GLOSSD_PORT"].map { Int($0) } ?? 8420), (0...65535).contains(port) else {
