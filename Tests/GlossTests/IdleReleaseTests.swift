@@ -51,7 +51,7 @@ import Testing
         #expect(IdleRelease.limitMallocArenas(environment: ["MALLOC_ARENA_MAX": "4"]) == nil)
         #expect(IdleRelease.limitMallocArenas(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == nil)
         let cap = IdleRelease.limitMallocArenas(environment: [:])
-        #expect(cap == Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
+        #expect(cap == Int32(2 * max(1, ProcessInfo.processInfo.activeProcessorCount)))
     }
 
     @Test func residentMemoryIsReadFromProc() {

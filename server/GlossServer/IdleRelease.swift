@@ -87,17 +87,18 @@ public final class IdleRelease: Sendable {
 }
 
 extension IdleRelease {
-    /// Caps glibc's malloc arenas at one per core (at least 2) unless `MALLOC_ARENA_MAX` or
-    /// `GLIBC_TUNABLES` already say how many; returns the cap set, nil when left alone. glibc
-    /// gives threads that contend for the heap arenas of their own, up to 8 per core (16 here),
-    /// and each keeps freed memory at its end that `malloc_trim` does not return. With the cap,
-    /// a daemon given three bootstraps of 100k + 100k and three gzipped ones kept 9.5–11.4 MB of
-    /// anonymous memory once idle instead of 16.5–21.8 MB; pushes and 20 concurrent clients as
-    /// fast (see PERFORMANCE.md). Call before the daemon starts its threads.
+    /// Caps glibc's malloc arenas at two per core unless `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES`
+    /// already say how many; returns the cap set, nil when left alone. glibc gives threads that
+    /// contend for the heap arenas of their own, up to 8 per core (16 here), and each keeps freed
+    /// memory at its end that `malloc_trim` does not return. A daemon given three bootstraps of
+    /// 100k + 100k and three gzipped ones kept 12.5–17.0 MB of anonymous memory once idle with 4
+    /// arenas, 9.3–22.3 MB without a cap; one arena per core kept 5.9–10.4 MB but made excerpt
+    /// pushes about 10 % slower, its threads waiting for each other's arena locks (PERFORMANCE.md).
+    /// Call before the daemon starts its threads.
     @discardableResult
     public static func limitMallocArenas(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32? {
         if environment["MALLOC_ARENA_MAX"] != nil || environment["GLIBC_TUNABLES"]?.contains("arena_max") == true { return nil }
-        let arenas = Int32(max(2, ProcessInfo.processInfo.activeProcessorCount))
+        let arenas = Int32(2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
         return mallopt(M_ARENA_MAX, arenas) == 1 ? arenas : nil
     }
 
