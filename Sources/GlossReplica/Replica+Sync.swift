@@ -192,17 +192,15 @@ extension Replica {
         forgetRolledBack()
     }
 
-    /// Runs `body` (a sync) with the WAL checkpointed by a thread and connection of their own
-    /// (`WALCheckpointer`, every `checkpointInterval`) instead of by the committing thread:
-    /// SQLite's automatic checkpoint (every 4 MB of WAL) runs inside a commit, and deferring it
-    /// to the end of a bootstrap left a 135 MB WAL copied back at the next commit (`recordSync`)
-    /// by the sync's own thread: 0.5–0.8 s of a 4.1–4.5 s `gloss sync` bootstrap. Automatic
-    /// checkpoints are made rare meanwhile (every 256 MB of WAL), as a fallback.
-    public func withDeferredCheckpoints<T>(
-        checkpointInterval: TimeInterval = 0.5, _ body: () async throws -> T
-    ) async throws -> T {
+    /// Runs `body` (a sync) with the WAL checkpointed every 0.5 s by a thread and connection of
+    /// their own (`WALCheckpointer`) instead of by the committing thread: SQLite's automatic
+    /// checkpoint (every 4 MB of WAL) runs inside a commit, and deferring it to the end of a
+    /// bootstrap left a 135 MB WAL copied back at the next commit (`recordSync`) by the sync's own
+    /// thread: 0.39–0.93 s of a 4.1–4.7 s `gloss sync` bootstrap. Automatic checkpoints are made
+    /// rare meanwhile (every 256 MB of WAL), as a fallback.
+    public func withDeferredCheckpoints<T>(_ body: () async throws -> T) async throws -> T {
         try db.execute("PRAGMA wal_autocheckpoint=65536")
-        let checkpointer = WALCheckpointer(path: path, interval: checkpointInterval)
+        let checkpointer = WALCheckpointer(path: path, interval: 0.5)
         defer {
             checkpointer.stop()
             try? db.execute("PRAGMA wal_autocheckpoint=1000")
@@ -315,11 +313,20 @@ public final class WALCheckpointer: @unchecked Sendable {
     }
 
     private func run(path: String, interval: TimeInterval) {
+        checkpointUntilStopped(path: path, interval: interval)  // its connection closed on return
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func checkpointUntilStopped(path: String, interval: TimeInterval) {
         // no connection (the file vanished or cannot be read): nothing to checkpoint, the
         // commits checkpoint again once automatic checkpoints come back. Never created: a new
         // empty file would pair itself with the old file's WAL.
-        var db = try? Database(path: path, create: false, cacheMiB: 1)
+        let db = try? Database(path: path, create: false, cacheMiB: 1)
         condition.lock()
+        defer { condition.unlock() }
         while !stopping {
             if !condition.wait(until: Date(timeIntervalSinceNow: interval)) && !stopping {
                 condition.unlock()
@@ -330,12 +337,6 @@ public final class WALCheckpointer: @unchecked Sendable {
                 if busy == 0 { checkpoints += 1 }
             }
         }
-        condition.unlock()
-        db = nil  // closed before stop() returns: the sync's next commit finds it gone
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
     }
 
     /// Stops the checkpoints and waits for the one under way, if any, to end.
