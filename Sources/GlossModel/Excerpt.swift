@@ -108,7 +108,8 @@ public struct Excerpt: Sendable, Hashable, Codable {
 
     /// True when `id` has the shape of an excerpt id (32 lowercase hex digits).
     public static func isValidID(_ id: String) -> Bool {
-        id.utf8.count == 32 && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        var id = id
+        return id.withUTF8 { bytes in bytes.count == 32 && bytes.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) } }
     }
 
     /// Checks that the id matches the content (a peer could send anything).

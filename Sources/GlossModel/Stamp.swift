@@ -27,10 +27,9 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Appends the text form to `out`, without making a String.
     public func write(into out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: maxTextLength))
-        let end = out.withUnsafeMutableBufferPointer { format(into: UnsafeMutableBufferPointer(rebasing: $0[start...])) }
-        out.removeLast(maxTextLength - end)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxTextLength) { buf in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<format(into: buf)]))
+        }
     }
 
     private var maxTextLength: Int { 16 + 1 + 8 + 1 + node.utf8.count }
@@ -42,27 +41,27 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
         i = Stamp.writeHex(UInt64(counter), width: 8, into: buf, at: i + 1)
         buf[i] = UInt8(ascii: ".")
         i += 1
-        for b in node.utf8 {
-            buf[i] = b
-            i += 1
+        var node = node
+        return node.withUTF8 { bytes in
+            // a stamp is formatted several times for every change a daemon stores: copied, not
+            // walked byte by byte through the String's view
+            UnsafeMutableBufferPointer(rebasing: buf[i...]).initialize(fromContentsOf: bytes) + i
         }
-        return i
     }
 
-    /// Writes `value` in lowercase hex, zero-padded to `width` digits; returns the next index.
+    /// Writes `value` in lowercase hex, zero-padded to `width` digits (more when it needs them);
+    /// returns the next index.
     static func writeHex(_ value: UInt64, width: Int, into buf: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
-        var digits = 1
-        var rest = value >> 4
-        while rest != 0 {
-            digits += 1
+        let digits = max(width, (64 - value.leadingZeroBitCount + 3) / 4)
+        var rest = value
+        var k = start + digits
+        while k > start {
+            k -= 1
+            let d = UInt8(truncatingIfNeeded: rest & 0xF)
+            buf[k] = d < 10 ? 0x30 &+ d : 0x57 &+ d
             rest >>= 4
         }
-        let n = max(width, digits)
-        for k in 0..<n {
-            let d = UInt8(truncatingIfNeeded: (value >> (UInt64(n - 1 - k) * 4)) & 0xF)
-            buf[start + k] = d < 10 ? 0x30 + d : 0x57 + d
-        }
-        return start + n
+        return start + digits
     }
 
     /// Parses the text form; nil for anything malformed.

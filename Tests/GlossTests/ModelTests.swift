@@ -17,6 +17,13 @@ import Testing
         }
         #expect(Stamp(wall: 0x1A2B, counter: 3, node: "n-1").description == "000000001a2b.00000003.n-1")
         #expect(Stamp(wall: 0xFFFF_FFFF_FFFF, counter: .max, node: "z").description == "ffffffffffff.ffffffff.z")
+        // a wall past twelve hex digits takes as many as it needs; the longest node is copied whole
+        let long = String(repeating: "n", count: 64)
+        #expect(Stamp(wall: 0x1_0000_0000_00AB, counter: 0, node: long).description == "10000000000ab.00000000." + long)
+        // write(into:) appends the same text after what the buffer holds
+        var bytes = Array("id@".utf8)
+        Stamp(wall: 0x1A2B, counter: 3, node: "n-1").write(into: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "id@000000001a2b.00000003.n-1")
         #expect(Stamp("000000001A2B.00000003.n-1") == Stamp(wall: 0x1A2B, counter: 3, node: "n-1"))
         #expect(Stamp("00000000xa2b.00000003.n") == nil)
         #expect(Stamp("000000001a2b-00000003.n") == nil)

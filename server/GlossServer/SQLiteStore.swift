@@ -157,6 +157,9 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         let id: String, kind: String, excerptID: String, json: String
         let key: String?
         let collection: String?
+        /// For a field change: its stamp and the value it writes, as the field table stores them.
+        let stamp: String?
+        let value: String
 
         init(_ d: Delivery) {
             recipient = d.recipient
@@ -171,6 +174,8 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 json = ""
                 key = nil
                 collection = nil
+                stamp = nil
+                value = ""
             case .change(let c):
                 copyFrom = nil
                 change = c
@@ -180,6 +185,8 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 json = ChangeWriter.json(c)
                 key = c.field?.description
                 collection = ChangeJSON.noteCollection(c)
+                stamp = c.stamp?.description
+                value = FieldMergePlan.text(c)
             }
         }
     }
@@ -266,6 +273,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
             SELECT ?, change_id, kind, excerpt_id, NULL, NULL, ?, payload FROM change_log WHERE user_num = ? AND stamp = '' AND change_id = ?
             ON CONFLICT(user_num, stamp, change_id) DO NOTHING
             """)
+        let fresh = try db.prepare("INSERT INTO field_state(user_num, field, value, stamp) VALUES (?, ?, ?, ?) ON CONFLICT(user_num, field) DO NOTHING")
         let current = try db.prepare("SELECT value, stamp FROM field_state WHERE user_num = ? AND field = ?")
         let supersede = try db.prepare(
             "INSERT INTO superseded(user_num, field, stamp, value, superseded_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
@@ -304,7 +312,13 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 result.accepted += 1
                 result.logged.append(db.lastInsertRowID)
             }
-            guard let key = row.key else { continue }
+            guard let key = row.key, let stamp = row.stamp else { continue }
+            // A field the recipient has no value for takes the change's value, with nothing
+            // superseded and no conflict (what FieldMergePlan plans for no current value).
+            // Inserting first, and reading the current value only when there is one, spares a
+            // search of the field index for every new field: most of a large push.
+            try fresh.run(recipient, .text(key), .text(row.value), .text(stamp))
+            if db.changes > 0 { continue }
             try current.bind([recipient, .text(key)])
             let value = try current.step() ? Stamp(current.text(1)).map { FieldValue(value: current.text(0), stamp: $0) } : nil
             current.reset()
