@@ -13,4 +13,20 @@ struct Gloss: ParsableCommand {
             RemoteCommand.self, SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self,
             CollectionCommand.self, VerifyCommand.self,
         ])
+
+    /// A command that runs in gloss-sync goes there before anything is parsed: `gloss sync` is
+    /// what a scheduled or scripted sync runs, and parsing the whole command tree first cost
+    /// every sync the time it took (`perf stat`, docs/PERFORMANCE.md). Everything else, and
+    /// `gloss --help` listing those commands, goes through the parser as usual.
+    static func main() {
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, let command = remoteCommands.first(where: { $0.configuration.commandName == arguments[1] }) {
+            do { try GlossSyncBinary.exec(arguments[1], Array(arguments.dropFirst(2))) } catch { command.exit(withError: error) }
+        }
+        main(nil)
+    }
+
+    static let remoteCommands: [any PassedToGlossSync.Type] = [
+        SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self, VerifyCommand.self,
+    ]
 }
