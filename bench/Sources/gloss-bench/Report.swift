@@ -75,6 +75,10 @@ enum Report {
             kintoBackends.map { b in " \(rate(n("kinto.\(b).\(kind).rate"))) | \(ratio(gloss, n("kinto.\(b).\(kind).rate"))) |" }.joined()
         }
         let noKinto = kintoBackends.map { _ in " | |" }.joined()
+        // the concurrent run against Kinto under the same load (where bench/kinto ran it)
+        func kintoConcurrent(_ text: (String) -> String, _ ratioOf: (String) -> String) -> String {
+            kintoBackends.map { b in n("kinto.\(b).concurrent.rate") == nil ? " | |" : " \(text(b)) | \(ratioOf(b)) |" }.joined()
+        }
         out += """
             ## Sync through glossd (SQLite, the embedded default), loopback
 
@@ -90,8 +94,8 @@ enum Report {
             | the same bootstrap by a `gloss sync` process: time, peak RSS (pages are applied as they come) | \(secs(n("sqlite.client_bootstrap"))), \(mb(n("sqlite.client_rss_bootstrap"))) | memory flat | | | |\(noKinto)
             | incremental sync of 1 change, writer (push + pull), p50 / p99 of 200 | \(ms(n("sqlite.incremental_writer_p50"))) / \(ms(n("sqlite.incremental_writer_p99"))) | p50 ≤ 15 ms | \(verdict(n("sqlite.incremental_writer_p50").map { $0 <= 15 })) | | |\(noKinto)
             | incremental sync of 1 change, reader (pull), p50 / p99 | \(ms(n("sqlite.incremental_reader_p50"))) / \(ms(n("sqlite.incremental_reader_p99"))) | | | | |\(noKinto)
-            | \(Int(n("concurrent.clients") ?? 0)) clients at once (4 users × 5 devices), each pushing \(Int(n("concurrent.changes") ?? 0)) changes and pulling its 4 siblings': pushed | \(rate(n("concurrent.throughput"))) (and \(rate(n("concurrent.pulled"))) pulled) | | | | |\(kinto(n("concurrent.throughput"), "push"))
-            | the same: sync latency p50 / p99 (each a `gloss sync` process) | \(ms(n("concurrent.p50"))) / \(ms(n("concurrent.p99"))) | | | | |\(noKinto)
+            | \(Int(n("concurrent.clients") ?? 0)) clients at once (4 users × 5 devices), each pushing \(Int(n("concurrent.changes") ?? 0)) changes and pulling its 4 siblings': pushed | \(rate(n("concurrent.throughput"))) (and \(rate(n("concurrent.pulled"))) pulled) | | | | |\(kintoConcurrent({ "\(rate(n("kinto.\($0).concurrent.rate"))) (and \(rate(n("kinto.\($0).concurrent.pulled"))) pulled)" }, { ratio(n("concurrent.throughput"), n("kinto.\($0).concurrent.rate")) }))
+            | the same: sync latency p50 / p99 (each a `gloss sync` process; each Kinto client a process pushing one batch and pulling with `_since`) | \(ms(n("concurrent.p50"))) / \(ms(n("concurrent.p99"))) | | | | |\(kintoConcurrent({ "\(ms(n("kinto.\($0).concurrent.p50"))) / \(ms(n("kinto.\($0).concurrent.p99")))" }, { _ in "" }))
             | glossd RSS idle / after the pushes / peak under the concurrent load | \(mb(n("sqlite.rss_idle"))) / \(mb(n("sqlite.rss_push"))) / \(mb(n("concurrent.rss_peak"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_idle").map { $0 <= 64 })) | | |\(noKinto)
             | glossd RSS 3 s after the pushes / after the bootstraps / 3 s after them (idle again: it gives memory back after 2 s without a request) | \(mb(n("sqlite.rss_push_idle"))) / \(mb(n("sqlite.rss_bootstrap"))) / \(mb(n("sqlite.rss_bootstrap_idle"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_push_idle").flatMap { p in n("sqlite.rss_bootstrap_idle").map { max(p, $0) <= 64 } })) | | |\(noKinto)
             | database sizes after the run: replica / server | \(mb(n("sqlite.size_replica"))) / \(mb(n("sqlite.size_server"))) | | | | |\(noKinto)
@@ -109,6 +113,11 @@ enum Report {
             `/v1/batch` (2,000 per batch, plain basicauth) and pulled with `_since`: \(Int(n("kinto.memory.records") ?? 0)) records
             on the memory backend, \(Int(n("kinto.postgresql.records") ?? 0)) on PostgreSQL. Kinto's push slows as a
             collection grows, so it is measured at these smaller sizes, which favours Kinto. The bootstrap is compared as a rate (changes or records per second).
+            The concurrent row compares like with like: Kinto (memory backend) under the same shape of
+            load, 20 client processes (4 users × 5 devices) in rounds, each pushing its records in one
+            batch and pulling what its user's collection gained, all at once; \(Int(n("kinto.memory.concurrent.changes") ?? 0)) records per client
+            in 5 rounds against Gloss's \(Int(n("concurrent.changes") ?? 0)) in 10 (smaller, which favours Kinto), and its clients stay
+            up between rounds where each Gloss sync starts a process.
 
 
             """
