@@ -2,7 +2,7 @@
 """The peer in bench/run: Kinto (https://kinto.readthedocs.io), storing the same kind of records
 Gloss syncs (notes and tags on excerpts), pushed through /v1/batch and pulled back with _since.
 
-    kinto_bench.py URL RECORDS BACKEND RESULTS [CONCURRENT_CHANGES]
+    kinto_bench.py URL RECORDS BACKEND RESULTS [CONCURRENT_CHANGES]    (RECORDS 0: no single client)
 
 URL is a running Kinto on 127.0.0.1 with basicauth and kinto.batch_max_requests >= 2000.
 Prints a line per measure and appends `kinto.BACKEND.KEY<TAB>VALUE<TAB>UNIT` lines to RESULTS.
@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import statistics
 import sys
+import threading
 import time
 import urllib.request
 
@@ -69,14 +70,23 @@ ROUNDS, USERS, DEVICES = 5, 4, 5
 
 
 def device(index, per_round, barrier, out):
-    """One concurrent client: device index % DEVICES of user index // DEVICES."""
+    """One concurrent client: device index % DEVICES of user index // DEVICES. A device that
+    fails breaks the barrier, so the others and the main process stop at once."""
+    try:
+        run_device(index, per_round, barrier, out)
+    except BaseException:
+        barrier.abort()
+        raise
+
+
+def run_device(index, per_round, barrier, out):
     user = "user%d" % (index // DEVICES)
     base = "/v1/buckets/%s/collections/annotations/records" % user
     since, latencies, pulled = 0, [], 0
     for r in range(ROUNDS):
         reqs = [{"method": "PUT", "path": base[3:] + "/" + rec["id"], "body": {"data": rec}}
                 for rec in (record(r * per_round + i, "d%d-" % index) for i in range(per_round))]
-        barrier.wait()
+        barrier.wait(timeout=600)
         start = time.perf_counter()
         status, _, answer = call("POST", "/v1/batch", {"requests": reqs}, user=user)
         if any(x["status"] >= 300 for x in answer["responses"]):
@@ -85,7 +95,7 @@ def device(index, per_round, barrier, out):
         since = max(since, newest)
         latencies.append((time.perf_counter() - start) * 1000)
         pulled += sum(1 for g in got if not g["id"].startswith("d%d-" % index))
-        barrier.wait()
+        barrier.wait(timeout=600)
     # settle (untimed, as gloss-bench's two syncs after its rounds): what siblings pushed after
     # this device's last pull
     got, _ = pull_since(base + "?_since=%d&_sort=last_modified&_limit=10000" % since, user=user)
@@ -94,6 +104,9 @@ def device(index, per_round, barrier, out):
 
 def concurrent(changes):
     clients = USERS * DEVICES
+    # one batch per device and round: at least one record, at most Kinto's batch limit
+    if not ROUNDS <= changes <= ROUNDS * BATCH:
+        sys.exit("concurrent changes per client must be between %d and %d" % (ROUNDS, ROUNDS * BATCH))
     per_round = changes // ROUNDS
     for u in range(USERS):
         user = "user%d" % u
@@ -105,11 +118,16 @@ def concurrent(changes):
     for p in procs:
         p.start()
     wall = 0.0
-    for _ in range(ROUNDS):
-        barrier.wait(timeout=600)
-        start = time.perf_counter()
-        barrier.wait(timeout=600)
-        wall += time.perf_counter() - start
+    try:
+        for _ in range(ROUNDS):
+            barrier.wait(timeout=600)
+            start = time.perf_counter()
+            barrier.wait(timeout=600)
+            wall += time.perf_counter() - start
+    except threading.BrokenBarrierError:
+        for p in procs:
+            p.join(timeout=10)
+        sys.exit("kinto's concurrent run failed (device exit codes %s)" % [p.exitcode for p in procs])
     answers = [out.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
@@ -128,7 +146,7 @@ def concurrent(changes):
     emit("concurrent.pulled", "%.0f" % (pulled / wall), "records/s", "")
     emit("concurrent.p50", "%.1f" % p50, "ms", "")
     emit("concurrent.p99", "%.1f" % p99, "ms", "")
-    emit("concurrent.changes", changes, "records", "")
+    emit("concurrent.changes", per_round * ROUNDS, "records", "")
 
 
 def single():
@@ -164,6 +182,7 @@ def single():
 
 
 if __name__ == "__main__":
-    single()
+    if n > 0:
+        single()
     if concurrent_changes > 0:
         concurrent(concurrent_changes)

@@ -78,6 +78,7 @@ enum ConcurrentBench {
         Results.record("concurrent.rss_peak", Double(peakRSS) / 1024, "MB")
         Results.record("concurrent.clients", Double(clients), "")
         Results.record("concurrent.changes", Double(changes), "")
+        Results.record("concurrent.rounds", Double(rounds), "")
     }
 
     /// Runs `gloss sync` for every home (all at once, or one after another); returns each
