@@ -89,6 +89,20 @@ public final class Database: @unchecked Sendable {
         sqlite3_db_release_memory(handle)
     }
 
+    /// Frames in the WAL after this connection's last commit, once `trackWALFrames()` was called
+    /// (SQLite's WAL hook; it replaces the automatic checkpoint, so call it only on a connection
+    /// that runs `wal_autocheckpoint=0`). Read it on the connection's own queue.
+    public private(set) var walFrames = 0
+
+    public func trackWALFrames() {
+        sqlite3_wal_hook(
+            handle,
+            { context, _, _, frames in
+                Unmanaged<Database>.fromOpaque(context!).takeUnretainedValue().walFrames = Int(frames)
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
     /// Bytes of heap this connection's page cache holds now (`SQLITE_DBSTATUS_CACHE_USED`).
     public var cacheBytes: Int {
         var current: Int32 = 0, highest: Int32 = 0

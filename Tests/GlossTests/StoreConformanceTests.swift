@@ -243,6 +243,52 @@ import Testing
         #expect(try await store.pull(userID: u.id, after: pulled.last!.seq, limit: 10).count == 1)
     }
 
+    /// The daemon's WAL is copied back once writes stop for a while, or while they go on once it
+    /// has grown past its bound; never while a burst of writes is short of the bound.
+    @Test(.timeLimit(.minutes(1))) func sqliteCheckpointsWhenWritesStopOrTheWALPassesItsBound() async throws {
+        func notes(_ prefix: String, _ n: Int) -> [Change] {
+            (0..<n).map { i in .noteBody(Self.note("\(prefix)\(i)"), body: String(repeating: "wal \(i) ", count: 30), stamp: Self.stamp(100 + Int64(i)), base: nil) }
+        }
+        func waitFor(_ condition: () async -> Bool) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                if await condition() { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+        // writes that stop: nothing is checkpointed while they go on (a write every 0.1 s for
+        // longer than the idle time: a checkpoint at a fixed delay after the first would run),
+        // once after the last
+        let idle = try SQLiteStore(path: TestSupport.tempDir("wal-idle") + "/glossd.sqlite", now: 0, checkpointIdleSeconds: 1)
+        var spans: [(start: Date, end: Date)] = []  // each write happened within its span
+        var t = Date()
+        let a = try await idle.createUser(name: "a", now: 0)
+        spans.append((t, Date()))
+        let before = idle.checkpoints
+        for round in 0..<20 {
+            t = Date()
+            _ = try await idle.push(userID: a.id, changes: notes("i\(round)-", 10))
+            spans.append((t, Date()))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // the longest the writer can have been idle during the burst: from one write's start to
+        // the next one's end. The other tests running beside this one can stall it past the idle
+        // time (then a checkpoint during the burst is right, and nothing is judged)
+        let longestPause = zip(spans, spans.dropFirst()).map { $1.end.timeIntervalSince($0.start) }.max()!
+        #expect(spans.last!.end.timeIntervalSince(spans[0].start) > 1.5)
+        if longestPause < 1 {
+            #expect(idle.checkpoints == before, "checkpointed during a burst of writes (longest pause \(longestPause) s)")
+        }
+        #expect(try await waitFor { idle.checkpoints > before })
+        // writes that go on (no pause near the idle time): checkpointed whenever the WAL passes 50 frames
+        let bounded = try SQLiteStore(path: TestSupport.tempDir("wal-bound") + "/glossd.sqlite", now: 0, checkpointFrames: 50, checkpointIdleSeconds: 60)
+        let b = try await bounded.createUser(name: "b", now: 0)
+        for round in 0..<5 { _ = try await bounded.push(userID: b.id, changes: notes("b\(round)-", 200)) }
+        #expect(try await waitFor { bounded.checkpoints > 0 })
+        #expect(try await bounded.pull(userID: b.id, after: 0, limit: 10_000).count == 1_000)
+    }
+
     @Test func sqliteVersion2KeepsAVersion1LogItsNumbersAndItsDuplicates() async throws {
         // a version-1 store: the owner's excerpt, tag and note, then a row of another user's
         // that was deleted since (a revoked share), so the log's high-water mark is above its rows
