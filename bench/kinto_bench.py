@@ -53,17 +53,23 @@ def emit(key, value, unit, text):
         f.write("kinto.%s.%s\t%s\t%s\n" % (backend, key, value, unit))
 
 
+def push_batch(reqs, user=None):
+    """One /v1/batch of PUT requests; stops the bench if Kinto refuses any of them."""
+    _, _, answer = call("POST", "/v1/batch", {"requests": reqs}, user=user)
+    bad = [r for r in answer["responses"] if r["status"] >= 300]
+    if bad:
+        sys.exit("kinto refused %d of a batch: %s" % (len(bad), bad[0]))
+
+
 def pull_since(path, user=None):
-    """Every record of a collection modified after `since` (following Next-Page); returns them
-    and the collection's newest timestamp seen."""
-    records, newest = [], 0
+    """Every record of a collection modified after the path's `_since`, following Next-Page."""
+    records = []
     while path:
         _, headers, page = call("GET", path, user=user)
         records += page["data"]
-        newest = max([newest] + [r["last_modified"] for r in page["data"]])
         nxt = headers.get("Next-Page")
         path = nxt[len(url):] if nxt else None
-    return records, newest
+    return records
 
 
 ROUNDS, USERS, DEVICES = 5, 4, 5
@@ -88,17 +94,15 @@ def run_device(index, per_round, barrier, out):
                 for rec in (record(r * per_round + i, "d%d-" % index) for i in range(per_round))]
         barrier.wait(timeout=600)
         start = time.perf_counter()
-        status, _, answer = call("POST", "/v1/batch", {"requests": reqs}, user=user)
-        if any(x["status"] >= 300 for x in answer["responses"]):
-            raise SystemExit("kinto refused part of a batch")
-        got, newest = pull_since(base + "?_since=%d&_sort=last_modified&_limit=10000" % since, user=user)
-        since = max(since, newest)
+        push_batch(reqs, user=user)
+        got = pull_since(base + "?_since=%d&_sort=last_modified&_limit=10000" % since, user=user)
+        since = max([since] + [g["last_modified"] for g in got])
         latencies.append((time.perf_counter() - start) * 1000)
         pulled += sum(1 for g in got if not g["id"].startswith("d%d-" % index))
         barrier.wait(timeout=600)
     # settle (untimed, as gloss-bench's two syncs after its rounds): what siblings pushed after
     # this device's last pull
-    got, _ = pull_since(base + "?_since=%d&_sort=last_modified&_limit=10000" % since, user=user)
+    got = pull_since(base + "?_since=%d&_sort=last_modified&_limit=10000" % since, user=user)
     out.put((latencies, pulled + sum(1 for g in got if not g["id"].startswith("d%d-" % index))))
 
 
@@ -159,22 +163,13 @@ def single():
     start = time.perf_counter()
     for lo in range(0, n, BATCH):
         reqs = [{"method": "PUT", "path": base + r["id"], "body": {"data": r}} for r in (record(i) for i in range(lo, min(n, lo + BATCH)))]
-        status, _, answer = call("POST", "/v1/batch", {"requests": reqs})
-        bad = [r for r in answer["responses"] if r["status"] >= 300]
-        if bad:
-            sys.exit("kinto refused %d of a batch: %s" % (len(bad), bad[0]))
+        push_batch(reqs)
     push = time.perf_counter() - start
     emit("records", n, "records", "kinto (%s): %d records" % (backend, n))
     emit("push.rate", "%.0f" % (n / push), "records/s", "kinto (%s): push of %d records through /v1/batch (%d per batch): %.2f s (%.0f records/s)" % (backend, n, BATCH, push, n / push))
 
     start = time.perf_counter()
-    pulled = 0
-    path = "/v1/buckets/bench/collections/annotations/records?_since=%d&_sort=last_modified&_limit=10000" % since
-    while path:
-        _, headers, page = call("GET", path)
-        pulled += len(page["data"])
-        nxt = headers.get("Next-Page")
-        path = nxt[len(url):] if nxt else None
+    pulled = len(pull_since("/v1/buckets/bench/collections/annotations/records?_since=%d&_sort=last_modified&_limit=10000" % since))
     pull = time.perf_counter() - start
     if pulled != n:
         sys.exit("kinto returned %d records, expected %d" % (pulled, n))

@@ -26,7 +26,6 @@ struct Gloss: ParsableCommand {
         main(nil)
     }
 
-    static let remoteCommands: [any PassedToGlossSync.Type] = [
-        SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self, VerifyCommand.self,
-    ]
+    /// The subcommands that run in gloss-sync.
+    static var remoteCommands: [any PassedToGlossSync.Type] { configuration.subcommands.compactMap { $0 as? any PassedToGlossSync.Type } }
 }

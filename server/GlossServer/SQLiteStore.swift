@@ -372,7 +372,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 try supersede.run(recipient, .text(key), .text(loser.stamp.description), .text(loser.value), .text(winner.description))
             }
             if let v = plan.newValue {
-                try upsert.run(recipient, .text(key), .text(v.value), .text(v.stamp.description))
+                try upsert.run(recipient, .text(key), .text(v.value), .text(stamp))  // a new value is always the change's
             }
             if plan.conflict && mine { result.conflicts += 1 }
         }
