@@ -35,13 +35,13 @@ enum TestPostgres {
     }
 
     /// A migrated store on a fresh database; its client runs until the test process ends.
-    static func freshStore() async throws -> PostgresStore {
+    static func freshStore(analyzeAfterRows: Int = 10_000) async throws -> PostgresStore {
         let url = try await freshDatabase()
         var logger = Logger(label: "test.postgres")
         logger.logLevel = .error
         let client = PostgresClient(configuration: try PostgresStore.configuration(url: url), backgroundLogger: logger)
         Task.detached { await client.run() }
-        let store = PostgresStore(client: client, logger: logger)
+        let store = PostgresStore(client: client, logger: logger, analyzeAfterRows: analyzeAfterRows)
         try await store.migrate(now: 0)
         return store
     }

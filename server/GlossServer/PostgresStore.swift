@@ -3,6 +3,7 @@ import GlossMigrations
 import GlossModel
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL store, for several stateless glossd processes on one database. Same behaviour
 /// as `SQLiteStore` (one conformance suite runs against both). Schema from `migrations/postgres/`.
@@ -14,10 +15,19 @@ import PostgresNIO
 public final class PostgresStore: SyncStore {
     public let client: PostgresClient
     let logger: Logger
+    /// The fewest log rows this daemon stores before it looks at the planner's statistics.
+    let analyzeAfterRows: Int
+    /// Log rows this daemon stored since it last ran ANALYZE (or since it started).
+    private let rowsSinceAnalyze = Atomic<Int>(0)
+    /// `rowsSinceAnalyze` at which it looks again.
+    private let nextStatisticsCheck: Atomic<Int>
+    private let checkingStatistics = Atomic<Bool>(false)
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, logger: Logger, analyzeAfterRows: Int = 10_000) {
         self.client = client
         self.logger = logger
+        self.analyzeAfterRows = analyzeAfterRows
+        nextStatisticsCheck = Atomic(analyzeAfterRows)
     }
 
     /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|require]`.
@@ -127,12 +137,13 @@ public final class PostgresStore: SyncStore {
 
     public func deliver(pusherID: String, _ deliveries: [Delivery]) async throws -> PushResult {
         let recipients = Set(deliveries.map(\.recipient)).sorted()
-        return try await client.withTransaction(logger: logger) { conn in
+        let (result, rows) = try await client.withTransaction(logger: logger) { conn in
             for user in recipients {
                 let key = "gloss-log:" + user
                 try await conn.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: self.logger)
             }
             var result = PushResult(acknowledged: [], accepted: 0, duplicates: 0, conflicts: 0)
+            var rows = 0
             // Runs of changes are stored a run at a time; a copied excerpt may come from a change
             // earlier in the same push, so the run before it is stored first.
             var run: [(Delivery, Change)] = []
@@ -141,7 +152,7 @@ public final class PostgresStore: SyncStore {
                 case .change(let change):
                     run.append((d, change))
                 case .copyExcerpt(let excerpt, let source):
-                    try await self.log(run, pusherID: pusherID, into: &result, on: conn)
+                    rows += try await self.log(run, pusherID: pusherID, into: &result, on: conn)
                     run.removeAll()
                     let id = "e:" + excerpt
                     try await conn.query(
@@ -151,11 +162,61 @@ public final class PostgresStore: SyncStore {
                         WHERE user_id = \(source) AND change_id = \(id)
                         ON CONFLICT (user_id, change_id) DO NOTHING
                         """, logger: self.logger)
+                    rows += 1
                 }
             }
-            try await self.log(run, pusherID: pusherID, into: &result, on: conn)
-            return result
+            rows += try await self.log(run, pusherID: pusherID, into: &result, on: conn)
+            return (result, rows)
         }
+        stored(logRows: rows)
+        return result
+    }
+
+    // MARK: planner statistics
+
+    /// After this daemon has stored `analyzeAfterRows` log rows, a look at the statistics
+    /// PostgreSQL plans with, in the background (at most one at a time).
+    private func stored(logRows: Int) {
+        guard logRows > 0, rowsSinceAnalyze.add(logRows, ordering: .relaxed).newValue >= nextStatisticsCheck.load(ordering: .relaxed),
+            !checkingStatistics.exchange(true, ordering: .acquiring)
+        else { return }
+        Task { [self] in
+            await analyzeIfStale()
+            checkingStatistics.store(false, ordering: .releasing)
+        }
+    }
+
+    /// Runs ANALYZE on the log and the fields once this daemon has stored at least as many log
+    /// rows since its last ANALYZE as the statistics count (none before the first ANALYZE or
+    /// VACUUM): the log at least doubled since they were taken. Autovacuum takes them too, but a
+    /// minute or more after a large push, and in that minute a bootstrap is planned without them:
+    /// PostgreSQL estimated a user's 150,000 remaining rows at 935, and fetched every page as a
+    /// bitmap scan of all of them sorted on disk (77 MB, 268 ms a page) instead of reading the
+    /// (user, seq) index in order (8 ms): a bootstrap of 100k + 100k changes took 11–13 s instead
+    /// of 4 (docs/PERFORMANCE.md). ANALYZE reads a bounded sample (30,000 rows), so doubling keeps
+    /// its cost to a few runs over the life of a log.
+    private func analyzeIfStale() async {
+        do {
+            let counted = try await statisticsRows()
+            let stored = rowsSinceAnalyze.load(ordering: .relaxed)
+            guard stored >= max(analyzeAfterRows, counted) else {
+                nextStatisticsCheck.store(max(analyzeAfterRows, counted), ordering: .relaxed)
+                return
+            }
+            try await client.query("ANALYZE change_log, field_state", logger: logger)
+            rowsSinceAnalyze.subtract(stored, ordering: .relaxed)
+            nextStatisticsCheck.store(max(analyzeAfterRows, try await statisticsRows()), ordering: .relaxed)
+            logger.info("analyzed the log for the query planner", metadata: ["rows_stored_since": "\(stored)"])
+        } catch {
+            logger.warning("could not analyze the log for the query planner", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The log's row count in the planner's statistics; -1 when they were never taken.
+    private func statisticsRows() async throws -> Int {
+        let rows = try await client.query("SELECT reltuples::bigint FROM pg_class WHERE oid = 'change_log'::regclass", logger: logger)
+        for try await (n) in rows.decode(Int64.self) { return Int(n) }
+        return -1
     }
 
     /// Logs a run of changes and merges their fields in five statements, whatever the run's length:
@@ -163,8 +224,9 @@ public final class PostgresStore: SyncStore {
     /// one SELECT of the fields' current values, the merges in memory, in order, then one INSERT
     /// of superseded values and one upsert of each field's final value. Arrays cannot carry NULL
     /// here, so absent text travels as '' (never a valid field, collection or via).
-    private func log(_ run: [(Delivery, Change)], pusherID: String, into result: inout PushResult, on conn: PostgresConnection) async throws {
-        guard !run.isEmpty else { return }
+    /// Returns how many log rows it stored.
+    private func log(_ run: [(Delivery, Change)], pusherID: String, into result: inout PushResult, on conn: PostgresConnection) async throws -> Int {
+        guard !run.isEmpty else { return 0 }
         var users: [String] = [], ids: [String] = [], kinds: [String] = [], excerpts: [String] = []
         var fields: [String] = [], collections: [String] = [], vias: [String] = [], payloads: [String] = []
         for (d, c) in run {
@@ -189,6 +251,7 @@ public final class PostgresStore: SyncStore {
             RETURNING seq, user_id, change_id
             """, logger: logger
         ).decode((Int64, String, String).self) { inserted[UserKey(user, id)] = seq }
+        let stored = inserted.count
 
         // which rows are new (a change repeated within the run is new once), and their fields
         var merges: [(index: Int, key: String)] = []
@@ -209,7 +272,7 @@ public final class PostgresStore: SyncStore {
                 wanted.insert(UserKey(d.recipient, fields[i]))
             }
         }
-        guard !merges.isEmpty else { return }
+        guard !merges.isEmpty else { return stored }
 
         var current: [UserKey: FieldValue] = [:]
         let wantedUsers = wanted.map(\.user), wantedFields = wanted.map(\.key)
@@ -249,7 +312,7 @@ public final class PostgresStore: SyncStore {
                 ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else { return stored }
         var newUsers: [String] = [], newFields: [String] = [], newValues: [String] = [], newStamps: [String] = []
         for key in changed {
             let v = current[key]!
@@ -264,6 +327,7 @@ public final class PostgresStore: SyncStore {
             SELECT * FROM UNNEST(\(newUsers)::text[], \(newFields)::text[], \(newValues)::text[], \(newStamps)::text[])
             ON CONFLICT (user_id, field) DO UPDATE SET value = excluded.value, stamp = excluded.stamp
             """, logger: logger)
+        return stored
     }
 
     /// A change id or a field key within one user's log.
@@ -278,13 +342,17 @@ public final class PostgresStore: SyncStore {
 
     public func pull(userID: String, after: Int64, limit: Int) async throws -> [LoggedChange] {
         var out: [LoggedChange] = []
-        let n = Int64(limit)
-        for try await (seq, payload, via) in try await client.query(
-            "SELECT seq, payload, via FROM change_log WHERE user_id = \(userID) AND seq > \(after) ORDER BY seq LIMIT \(n)", logger: logger
-        ).decode((Int64, String, String?).self) {
+        for try await (seq, payload, via) in try await client.query(Self.pullQuery(userID: userID, after: after, limit: limit), logger: logger)
+            .decode((Int64, String, String?).self)
+        {
             out.append(LoggedChange(seq: seq, json: payload, via: via))
         }
         return out
+    }
+
+    /// A page of a user's log (public for tests, which look at its plan).
+    public static func pullQuery(userID: String, after: Int64, limit: Int) -> PostgresQuery {
+        "SELECT seq, payload, via FROM change_log WHERE user_id = \(userID) AND seq > \(after) ORDER BY seq LIMIT \(Int64(limit))"
     }
 
     public func fieldValue(userID: String, field: String) async throws -> FieldValue? {
