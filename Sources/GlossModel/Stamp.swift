@@ -66,12 +66,17 @@ public struct Stamp: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the text form; nil for anything malformed.
     public init?(_ text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 23, bytes[12] == UInt8(ascii: "."), bytes[21] == UInt8(ascii: "."),
-            let wall = Stamp.parseHex(bytes[0..<12]), let counter = Stamp.parseHex(bytes[13..<21]),
-            Stamp.isValidNode(bytes[22...])
+        self.init(utf8: Array(text.utf8)[...])
+    }
+
+    /// Parses the text form from its UTF-8 bytes; nil for anything malformed.
+    public init?(utf8 bytes: ArraySlice<UInt8>) {
+        let s = bytes.startIndex
+        guard bytes.count >= 23, bytes[s + 12] == UInt8(ascii: "."), bytes[s + 21] == UInt8(ascii: "."),
+            let wall = Stamp.parseHex(bytes[s..<(s + 12)]), let counter = Stamp.parseHex(bytes[(s + 13)..<(s + 21)]),
+            Stamp.isValidNode(bytes[(s + 22)...])
         else { return nil }
-        self.init(wall: Int64(wall), counter: UInt32(counter), node: String(decoding: bytes[22...], as: UTF8.self))
+        self.init(wall: Int64(wall), counter: UInt32(counter), node: String(decoding: bytes[(s + 22)...], as: UTF8.self))
     }
 
     /// Hex digits (either case) to a number; nil if any byte is not one.
