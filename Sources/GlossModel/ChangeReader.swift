@@ -1,6 +1,10 @@
 /// A fast JSON reader for the sync protocol's hot paths: push bodies on the daemon and pull
 /// pages on the replica. It accepts the JSON `Change`'s `Codable` conformance accepts (unknown
 /// keys are skipped; nesting is bounded), and fails with a message naming the byte offset.
+/// Known differences from Foundation's `JSONDecoder`, none of which a writer of the protocol
+/// produces: with a key repeated in one object the last value counts here (the first there);
+/// invalid UTF-8 in a string is repaired to U+FFFD here (refused there); an integer field
+/// written with a fraction or an exponent (`7.0`, `1e3`) is refused here (read there).
 public struct JSONReadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var offset: Int
@@ -231,11 +235,9 @@ public struct ChangeReader {
     }
 
     mutating func literal(_ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard i + n <= b.count else { return false }
-        for k in 0..<n where b[i + k] != word.utf8Start[k] { return false }
-        i += n
-        return true
+        let matched = word.withUTF8Buffer { w in i + w.count <= b.count && w.indices.allSatisfy { b[i + $0] == w[$0] } }
+        if matched { i += word.utf8CodeUnitCount }
+        return matched
     }
 
     mutating func object(_ member: (JSONKey, inout ChangeReader) throws -> Void) throws {
@@ -457,7 +459,10 @@ public struct JSONKey: Equatable, ExpressibleByStringLiteral, Sendable {
     }
 
     public init(stringLiteral literal: StaticString) {
-        precondition(literal.utf8CodeUnitCount <= 16, "a key literal is at most 16 bytes")
-        self.init(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        // withUTF8Buffer, not utf8Start: a one-character literal may be stored as a scalar
+        self = literal.withUTF8Buffer { bytes in
+            precondition(bytes.count <= 16, "a key literal is at most 16 bytes")
+            return JSONKey(bytes)
+        }
     }
 }

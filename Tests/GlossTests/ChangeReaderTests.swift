@@ -91,15 +91,19 @@ import Testing
         let stamp = #""stamp":"000000000001.00000000.a""#
         let texts = [
             #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,\#(stamp),"base":null}]}"#,
-            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,\#(stamp)}]}"#,
-            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,"stamp":"00000000000f.00000000.a"}]}"#,
-            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,"stamp":"000000000001.00000000.a!"}]}"#,
+            #"{"changes":[{"\u006bind":"noteDeleted",\#(note),"dele\u0074ed":true,\#(stamp)}]}"#,
+            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,"stamp":"\u0030\u0030000000000f.00000000.a"}]}"#,
+            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,"stamp":"000000000001.00000000.a\u0021"}]}"#,
             #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,\#(stamp),"kindAndMoreThanSixteen":"x","deletedxxxxxxxxxxxxxx":false}]}"#,
             #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,\#(stamp),"":1}]}"#,
+            #"{"changes":[{"kind":"note\u0042ody",\#(note),"body":"b",\#(stamp)}]}"#,
+            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,\#(stamp),"\u0064eletedAndMoreThan16":false}]}"#,
+            #"{"changes":[{"kind":"noteDeleted",\#(note),"deleted":true,"stamp":"000000000001.00000000.\u0061"}]}"#,
             #"{"changes":[{"kin":"noteDeleted",\#(note),"deleted":true,\#(stamp)}]}"#,
         ]
         let created = ["0", "-0", "7", "-9223372036854775808", "9223372036854775807", "9223372036854775808", "-9223372036854775809",
                        "00000000000000000007", "07", "-07", "-", "1.5", "99999999999999999999999"]
+        #expect(texts.filter { $0.contains("\\u00") }.count == 6)  // JSON escapes, not Swift's
         var accepted = 0
         for text in texts {
             for c in created {

@@ -181,8 +181,12 @@ public final class PostgresStore: SyncStore {
             !checkingStatistics.exchange(true, ordering: .acquiring)
         else { return }
         Task { [self] in
-            await analyzeIfStale()
-            checkingStatistics.store(false, ordering: .releasing)
+            // rows stored while it ran are looked at again before it ends: a push may not follow
+            repeat {
+                await analyzeIfStale()
+                checkingStatistics.store(false, ordering: .releasing)
+            } while rowsSinceAnalyze.load(ordering: .relaxed) >= nextStatisticsCheck.load(ordering: .relaxed)
+                && !checkingStatistics.exchange(true, ordering: .acquiring)
         }
     }
 
@@ -206,9 +210,11 @@ public final class PostgresStore: SyncStore {
             try await client.query("ANALYZE change_log, field_state", logger: logger)
             rowsSinceAnalyze.subtract(stored, ordering: .relaxed)
             nextStatisticsCheck.store(max(analyzeAfterRows, try await statisticsRows()), ordering: .relaxed)
-            logger.info("analyzed the log for the query planner", metadata: ["rows_stored_since": "\(stored)"])
+            logger.info("ran ANALYZE on the log for the query planner", metadata: ["rows_stored_since": "\(stored)"])
         } catch {
-            logger.warning("could not analyze the log for the query planner", metadata: ["error": "\(error)"])
+            // tried again once as many rows more are stored, not after every push
+            nextStatisticsCheck.store(rowsSinceAnalyze.load(ordering: .relaxed) + analyzeAfterRows, ordering: .relaxed)
+            logger.warning("could not run ANALYZE on the log for the query planner", metadata: ["error": "\(error)"])
         }
     }
 
