@@ -418,6 +418,11 @@ import Testing
         #expect(jumped.page?.changes.map(\.seq) == [4] && jumped.page?.more == false)
         let split = try await pull(PullRequest(after: 0, limit: 2, skip: [[2, 3]]))
         #expect(split.page?.changes.map(\.seq) == [1] && split.page?.cursor == 2 && split.page?.more == true)
+        // a page followed only by skipped runs is the last: its cursor moves past them
+        let ending = try await pull(PullRequest(after: 0, limit: 3, skip: [[4, 4]]))
+        #expect(ending.page?.changes.map(\.seq) == [1, 2, 3] && ending.page?.cursor == 4 && ending.page?.more == false)
+        let notLast = try await pull(PullRequest(after: 0, limit: 2, skip: [[3, 3]]))
+        #expect(notLast.page?.changes.map(\.seq) == [1, 2] && notLast.page?.cursor == 2 && notLast.page?.more == true)
         // malformed ranges are refused
         #expect(try await pull(PullRequest(after: 0, skip: [[3, 1]])).status == 400)
         #expect(try await pull(PullRequest(after: 0, skip: [[0, 1]])).status == 400)

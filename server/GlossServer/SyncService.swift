@@ -117,9 +117,16 @@ public final class SyncService: Sendable {
         for r in skip where r.lowerBound <= after + 1 && r.upperBound > after { after = r.upperBound }
         // one extra row tells whether more pages follow
         let rows = try await store.pull(userID: user.userID, after: after, limit: limit + 1)
-        let more = rows.count > limit
+        var more = rows.count > limit
         let fetched = rows.prefix(limit)
-        let cursor = fetched.last?.seq ?? after
+        var cursor = fetched.last?.seq ?? after
+        if more && !skip.isEmpty {
+            // when only this sync's own runs follow the page, end here instead of in one more
+            // request (a sync's own push usually ends the log): the cursor moves past them
+            var next = cursor
+            for r in skip where r.lowerBound <= next + 1 && r.upperBound > next { next = r.upperBound }
+            if next > cursor, try await store.pull(userID: user.userID, after: next, limit: 1).isEmpty { (cursor, more) = (next, false) }
+        }
         let page = skip.isEmpty ? fetched : fetched.filter { row in !skip.contains { $0.contains(row.seq) } }
         var out = [UInt8]()
         out.reserveCapacity(page.reduce(64) { $0 + $1.json.utf8.count + 24 })
