@@ -275,15 +275,21 @@ public struct ChangeReader {
     /// An object's key, or a short string value compared with literals (a change's kind), read
     /// without making a String when it has no escapes.
     mutating func key() throws -> JSONKey {
+        if let r = try plainString() { return b.withUnsafeBufferPointer { JSONKey(UnsafeBufferPointer(rebasing: $0[r])) } }
+        var text = try string()
+        return text.withUTF8 { JSONKey($0) }
+    }
+
+    /// The bytes of a string that holds no escapes, read up to its closing quote; nil, with
+    /// nothing read, when it has escapes or no end (`string()` then reads it or says what is wrong).
+    @inline(__always)
+    mutating func plainString() throws -> Range<Int>? {
         guard try peek() == UInt8(ascii: "\"") else { throw error("expected '\"'") }
         let start = i + 1
         let end = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: start) }
-        if end < b.count, b[end] == UInt8(ascii: "\"") {
-            i = end + 1
-            return b.withUnsafeBufferPointer { JSONKey(UnsafeBufferPointer(rebasing: $0[start..<end])) }
-        }
-        var text = try string()
-        return text.withUTF8 { JSONKey($0) }
+        guard end < b.count, b[end] == UInt8(ascii: "\"") else { return nil }
+        i = end + 1
+        return start..<end
     }
 
     mutating func bool() throws -> Bool {
@@ -331,16 +337,7 @@ public struct ChangeReader {
 
     mutating func stamp() throws -> Stamp {
         let start = i
-        guard try peek() == UInt8(ascii: "\"") else { throw error("expected '\"'") }
-        let from = i + 1
-        let end = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: from) }
-        let stamp: Stamp?
-        if end < b.count, b[end] == UInt8(ascii: "\"") {
-            i = end + 1
-            stamp = Stamp(utf8: b[from..<end])
-        } else {
-            stamp = Stamp(try string())
-        }
+        let stamp = try plainString().map { Stamp(utf8: b[$0]) } ?? Stamp(try string())
         guard let stamp else { throw JSONReadError(message: "malformed stamp", offset: start) }
         return stamp
     }
@@ -352,15 +349,11 @@ public struct ChangeReader {
     }
 
     mutating func string() throws -> String {
+        if let r = try plainString() { return String(decoding: b[r], as: UTF8.self) }
         try expect(UInt8(ascii: "\""))
         let start = i
-        // fast path: no escapes
         i = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: start) }
         guard i < b.count else { throw error("unterminated string") }
-        if b[i] == UInt8(ascii: "\"") {
-            i += 1
-            return String(decoding: b[start..<(i - 1)], as: UTF8.self)
-        }
         var out = Array(b[start..<i])
         while true {
             guard i < b.count else { throw error("unterminated string") }

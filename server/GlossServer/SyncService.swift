@@ -113,8 +113,7 @@ public final class SyncService: Sendable {
         let skip = try Self.skipRanges(request.skip)
         // a replica's own changes from this sync are not sent back: jump over the runs that
         // start at the cursor, and leave out the others from the page (the cursor moves past both)
-        var after = request.after
-        for r in skip where r.lowerBound <= after + 1 && r.upperBound > after { after = r.upperBound }
+        let after = Self.past(skip, from: request.after)
         // one extra row tells whether more pages follow
         let rows = try await store.pull(userID: user.userID, after: after, limit: limit + 1)
         var more = rows.count > limit
@@ -123,8 +122,7 @@ public final class SyncService: Sendable {
         if more && !skip.isEmpty {
             // when only this sync's own runs follow the page, end here instead of in one more
             // request (a sync's own push usually ends the log): the cursor moves past them
-            var next = cursor
-            for r in skip where r.lowerBound <= next + 1 && r.upperBound > next { next = r.upperBound }
+            let next = Self.past(skip, from: cursor)
             if next > cursor, try await store.pull(userID: user.userID, after: next, limit: 1).isEmpty { (cursor, more) = (next, false) }
         }
         let page = skip.isEmpty ? fetched : fetched.filter { row in !skip.contains { $0.contains(row.seq) } }
@@ -147,6 +145,13 @@ public final class SyncService: Sendable {
         out += Array(",\"collections\":".utf8) + (try JSONEncoder().encode(try await collections(for: user)))
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// The cursor past the skip runs that follow `cursor` without a gap (ranges sorted).
+    static func past(_ skip: [ClosedRange<Int64>], from cursor: Int64) -> Int64 {
+        var position = cursor
+        for r in skip where r.lowerBound <= position + 1 && r.upperBound > position { position = r.upperBound }
+        return position
     }
 
     /// The most skip ranges a pull may carry (and a push answer reports).
