@@ -2,13 +2,24 @@ import Foundation
 import GlossCorpus
 import GlossReplica
 
-/// Many clients syncing at once against one glossd (SQLite), each sync a real `gloss sync`
-/// process: users with five devices each; every round, each device writes its share of
-/// annotations (untimed), then all devices sync at the same moment (timed). Reports throughput
-/// (changes pushed per second of wall time), per-sync latency p50/p99, glossd RSS under load, and
-/// checks that every user's devices end identical.
+/// Many clients syncing at once against one glossd (SQLite): users with five devices each; every
+/// round, each device writes its share of annotations (untimed), then all devices sync at the
+/// same moment (timed). Reports throughput (changes pushed per second of wall time), per-sync
+/// latency p50/p99, glossd RSS under load, the CPU time glossd and the clients spent in the timed
+/// rounds, and checks that every user's devices end identical.
+///
+/// Two kinds of client, run as separate loads on daemons of their own:
+/// - `.processPerSync`: each sync a real `gloss sync` process, as a user or a scheduler runs it;
+/// - `.longLived`: each device one `gloss-bench sync-client` process that stays up between rounds
+///   and syncs through the same `SyncClient` when told to (the shape of Kinto's clients in
+///   bench/kinto_bench.py). Side by side, the two show what starting processes costs the load.
 enum ConcurrentBench {
-    static func run(glossd: String, gloss: String, clients: Int, changes: Int, rounds: Int) async throws {
+    enum Clients {
+        case processPerSync(gloss: String)
+        case longLived(bench: String)
+    }
+
+    static func run(glossd: String, clients mode: Clients, clients: Int, changes: Int, rounds: Int) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-concurrent-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -33,12 +44,19 @@ enum ConcurrentBench {
             try r.setRemote(url: daemon.url, token: tokens[c % users])
             replicas.append(r)
         }
-        for _ in 0..<2 { _ = try syncAll(gloss: gloss, homes: replicas.map(\.home), concurrently: false, pid: pid) }
+        let syncer: any Syncer
+        switch mode {
+        case .processPerSync(let gloss): syncer = ProcessPerSync(gloss: gloss, homes: replicas.map(\.home))
+        case .longLived(let bench): syncer = try LongLived(bench: bench, homes: replicas.map(\.home))
+        }
+        defer { syncer.close() }
+        for _ in 0..<2 { _ = try syncer.syncAll(concurrently: false, daemon: pid) }
 
         var rng = SplitMix(seed: 2024)
         var latencies: [Double] = []
         var wall = 0.0
         var peakRSS = 0
+        var clientCPU = 0.0, daemonCPU = 0.0
         let perRound = changes / rounds
         for round in 0..<rounds {
             for (c, r) in replicas.enumerated() {
@@ -51,13 +69,16 @@ enum ConcurrentBench {
                     }
                 }
             }
-            let result = try syncAll(gloss: gloss, homes: replicas.map(\.home), concurrently: true, pid: pid)
+            let daemonBefore = cpuSeconds(pid)
+            let result = try syncer.syncAll(concurrently: true, daemon: pid)
+            daemonCPU += cpuSeconds(pid) - daemonBefore
+            clientCPU += result.clientCPU
             latencies += result.latencies
             wall += result.wall
             peakRSS = max(peakRSS, result.peakRSS)
         }
         // settle, then every user's devices must hold the same state
-        for _ in 0..<2 { _ = try syncAll(gloss: gloss, homes: replicas.map(\.home), concurrently: false, pid: pid) }
+        for _ in 0..<2 { _ = try syncer.syncAll(concurrently: false, daemon: pid) }
         for u in 0..<users {
             let devices = stride(from: u, to: clients, by: users).map { replicas[$0] }
             let first = try devices[0].snapshot()
@@ -69,49 +90,163 @@ enum ConcurrentBench {
         // every change reaches the user's other devices (the convergence check above holds)
         let delivered = pushed * Double(devicesPerUser - 1)
         let p50 = SyncBench.percentile(latencies, 0.5), p99 = SyncBench.percentile(latencies, 0.99)
-        print(String(format: "%d clients syncing at once, %.0f changes pushed and %.0f pulled by sibling devices in %d rounds: %.2f s of sync wall time = %.0f changes pushed/s (%.0f pulled/s); sync latency p50 %.0f ms p99 %.0f ms (%d syncs); glossd RSS peak under load %d MB",
-                     clients, pushed, delivered, rounds, wall, pushed / wall, delivered / wall, p50, p99, latencies.count, peakRSS / 1024))
-        Results.record("concurrent.pulled", delivered / wall, "changes/s")
-        Results.record("concurrent.throughput", pushed / wall, "changes/s")
-        Results.record("concurrent.p50", p50, "ms")
-        Results.record("concurrent.p99", p99, "ms")
-        Results.record("concurrent.rss_peak", Double(peakRSS) / 1024, "MB")
-        Results.record("concurrent.clients", Double(clients), "")
-        Results.record("concurrent.changes", Double(changes), "")
-        Results.record("concurrent.rounds", Double(rounds), "")
+        let kind = syncer.description
+        print(String(format: "%d clients (%@) syncing at once, %.0f changes pushed and %.0f pulled by sibling devices in %d rounds: %.2f s of sync wall time = %.0f changes pushed/s (%.0f pulled/s); sync latency p50 %.0f ms p99 %.0f ms (%d syncs); glossd RSS peak under load %d MB; CPU in the timed rounds: clients %.2f s, glossd %.2f s (%.1f µs per pushed change in all)",
+                     clients, kind as NSString, pushed, delivered, rounds, wall, pushed / wall, delivered / wall, p50, p99, latencies.count, peakRSS / 1024,
+                     clientCPU, daemonCPU, (clientCPU + daemonCPU) / pushed * 1e6))
+        let key = syncer.key
+        Results.record("\(key).pulled", delivered / wall, "changes/s")
+        Results.record("\(key).throughput", pushed / wall, "changes/s")
+        Results.record("\(key).p50", p50, "ms")
+        Results.record("\(key).p99", p99, "ms")
+        Results.record("\(key).rss_peak", Double(peakRSS) / 1024, "MB")
+        Results.record("\(key).cpu_clients", clientCPU, "s")
+        Results.record("\(key).cpu_glossd", daemonCPU, "s")
+        Results.record("\(key).wall", wall, "s")
+        Results.record("\(key).clients", Double(clients), "")
+        Results.record("\(key).changes", Double(changes), "")
+        Results.record("\(key).rounds", Double(rounds), "")
     }
 
-    /// Runs `gloss sync` for every home (all at once, or one after another); returns each
-    /// process's wall time in ms, the wall time of the whole round in s and glossd's peak RSS.
-    static func syncAll(gloss: String, homes: [String], concurrently: Bool, pid: Int32) throws -> (latencies: [Double], wall: Double, peakRSS: Int) {
-        var started: [pid_t: UInt64] = [:]
-        var latencies: [Double] = []
-        var peak = SyncBench.rssKB(pid)
-        let begin = DispatchTime.now().uptimeNanoseconds
-        func reap(blocking: Bool) -> Bool {
-            var status: Int32 = 0
-            let child = waitpid(-1, &status, blocking ? 0 : WNOHANG)
-            guard child > 0, let t0 = started.removeValue(forKey: child) else { return false }
-            if (status >> 8) & 0xFF != 0 { fail("gloss sync failed with status \((status >> 8) & 0xFF)") }
-            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-            return true
-        }
-        for home in homes {
-            started[launch("\(gloss) sync --home \(home)")] = DispatchTime.now().uptimeNanoseconds
-            if !concurrently { _ = reap(blocking: true) }
-        }
+    /// User plus system CPU time a process has used so far, in seconds (/proc/PID/stat; 0 when
+    /// it is gone).
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // after the command name in parentheses: state is field 3, utime 14, stime 15
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// A round of syncs: each sync's wall time in ms, the whole round's in s, glossd's peak RSS in
+/// KiB, and the CPU seconds the clients used for it.
+struct Round {
+    var latencies: [Double] = []
+    var wall = 0.0
+    var peakRSS = 0
+    var clientCPU = 0.0
+}
+
+protocol Syncer: CustomStringConvertible {
+    /// Results key prefix.
+    var key: String { get }
+    /// Syncs every device, all at once or one after another.
+    func syncAll(concurrently: Bool, daemon: Int32) throws -> Round
+    func close()
+}
+
+extension Syncer {
+    /// Waits for the round's syncs: `poll` returns whether one ended (and records it), or is
+    /// called again after a short sleep; glossd's RSS is sampled every 50 ms meanwhile.
+    func wait(_ round: inout Round, begin: UInt64, daemon: Int32, pending: () -> Bool, poll: (inout Round) throws -> Bool) rethrows {
         var lastSample = DispatchTime.now().uptimeNanoseconds
         let deadline = begin + 600 * 1_000_000_000
-        while !started.isEmpty {
-            if !reap(blocking: false) { usleep(500) }
+        while pending() {
+            if try !poll(&round) { usleep(500) }
             let now = DispatchTime.now().uptimeNanoseconds
             if now - lastSample > 50_000_000 {
-                peak = max(peak, SyncBench.rssKB(pid))
+                round.peakRSS = max(round.peakRSS, SyncBench.rssKB(daemon))
                 lastSample = now
             }
             if now > deadline { fail("clients still syncing after 10 minutes") }
         }
-        peak = max(peak, SyncBench.rssKB(pid))
-        return (latencies, Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9, peak)
+        round.peakRSS = max(round.peakRSS, SyncBench.rssKB(daemon))
+        round.wall = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+    }
+}
+
+/// Each sync a `gloss sync` process (its CPU time from wait4's rusage).
+struct ProcessPerSync: Syncer {
+    let gloss: String
+    let homes: [String]
+    var key: String { "concurrent" }
+    var description: String { "each sync a gloss process" }
+
+    func syncAll(concurrently: Bool, daemon: Int32) throws -> Round {
+        var started: [pid_t: UInt64] = [:]
+        var round = Round(peakRSS: SyncBench.rssKB(daemon))
+        let begin = DispatchTime.now().uptimeNanoseconds
+        func reap(_ round: inout Round, blocking: Bool) -> Bool {
+            var status: Int32 = 0
+            var usage = rusage()
+            let child = wait4(-1, &status, blocking ? 0 : WNOHANG, &usage)
+            guard child > 0, let t0 = started.removeValue(forKey: child) else { return false }
+            if (status >> 8) & 0xFF != 0 { fail("gloss sync failed with status \((status >> 8) & 0xFF)") }
+            round.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            round.clientCPU += Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            return true
+        }
+        for home in homes {
+            started[launch("\(gloss) sync --home \(home)")] = DispatchTime.now().uptimeNanoseconds
+            if !concurrently { _ = reap(&round, blocking: true) }
+        }
+        wait(&round, begin: begin, daemon: daemon, pending: { !started.isEmpty }, poll: { reap(&$0, blocking: false) })
+        return round
+    }
+
+    func close() {}
+}
+
+/// Each device a `gloss-bench sync-client HOME` process that stays up and syncs once per line
+/// "sync" on its stdin, answering "ok …" on its stdout.
+final class LongLived: Syncer {
+    struct Client {
+        let process: Process
+        let input: FileHandle
+        let output: Int32
+    }
+    let clients: [Client]
+    var key: String { "concurrent.longlived" }
+    var description: String { "each device a long-lived process" }
+
+    init(bench: String, homes: [String]) throws {
+        clients = try homes.map { home in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bench)
+            process.arguments = ["sync-client", home]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            return Client(process: process, input: input.fileHandleForWriting, output: output.fileHandleForReading.fileDescriptor)
+        }
+    }
+
+    func syncAll(concurrently: Bool, daemon: Int32) throws -> Round {
+        var round = Round(peakRSS: SyncBench.rssKB(daemon))
+        let cpuBefore = clients.map { ConcurrentBench.cpuSeconds($0.process.processIdentifier) }
+        let begin = DispatchTime.now().uptimeNanoseconds
+        var started: [Int: UInt64] = [:]
+        func answer(_ i: Int, _ round: inout Round) {
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while read(clients[i].output, &byte, 1) == 1, byte != 10 { line.append(byte) }
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("ok") else { fail("sync-client \(i) failed: \(text.isEmpty ? "it exited" : text)") }
+            round.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - started.removeValue(forKey: i)!) / 1e6)
+        }
+        for i in clients.indices {
+            started[i] = DispatchTime.now().uptimeNanoseconds
+            try clients[i].input.write(contentsOf: Data("sync\n".utf8))
+            if !concurrently { answer(i, &round) }
+        }
+        wait(&round, begin: begin, daemon: daemon, pending: { !started.isEmpty }) { round in
+            var fds = started.keys.map { pollfd(fd: clients[$0].output, events: Int16(POLLIN), revents: 0) }
+            guard Glibc.poll(&fds, nfds_t(fds.count), 0) > 0 else { return false }
+            for fd in fds where fd.revents != 0 {
+                answer(clients.firstIndex { $0.output == fd.fd }!, &round)
+            }
+            return true
+        }
+        round.clientCPU = zip(clients, cpuBefore).map { ConcurrentBench.cpuSeconds($0.process.processIdentifier) - $1 }.reduce(0, +)
+        return round
+    }
+
+    func close() {
+        for c in clients { try? c.input.close() }
+        for c in clients { c.process.waitUntilExit() }
     }
 }

@@ -14,7 +14,10 @@ import GlossSyncClient
 ///                    [--database postgres://…] [--daemons 2] [--key K]
 ///                                                     push, bootstrap and incremental sync
 ///   gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]
-///                                                     clients syncing at once, each a gloss process
+///                          [--long-lived]             clients syncing at once, each sync a gloss
+///                                                     process (or each client a sync-client)
+///   gloss-bench sync-client HOME                      a long-lived client: syncs HOME's replica
+///                                                     once per line "sync" on stdin, answers "ok"
 ///   gloss-bench report RESULTS                        docs/BENCHMARKS.md from a results file
 ///   gloss-bench read URL TOKEN [--page N]             read every change of a user (for profiling)
 ///   gloss-bench push HOME URL TOKEN [--batch N] [--bytes B] [--gzip 0|1]
@@ -132,9 +135,25 @@ case "concurrent":
     guard let glossd = option("--glossd", in: args), let gloss = option("--gloss", in: args) else {
         fail("usage: gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]")
     }
+    let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     try await ConcurrentBench.run(
-        glossd: glossd, gloss: gloss, clients: option("--clients", in: args).flatMap(Int.init) ?? 20,
+        glossd: glossd, clients: args.contains("--long-lived") ? .longLived(bench: own) : .processPerSync(gloss: gloss),
+        clients: option("--clients", in: args).flatMap(Int.init) ?? 20,
         changes: option("--changes", in: args).flatMap(Int.init) ?? 5_000, rounds: option("--rounds", in: args).flatMap(Int.init) ?? 10)
+case "sync-client":
+    // one device of the concurrent run's long-lived clients: the replica and its client stay open
+    guard args.count >= 2 else { fail("usage: gloss-bench sync-client HOME") }
+    let client = try SyncClient.forReplica(try Replica(home: args[1]))
+    while let line = readLine() {
+        guard line == "sync" else { fail("sync-client: unknown request '\(line)'") }
+        do {
+            let summary = try await client.sync()
+            print("ok pushed \(summary.pushed) pulled \(summary.pulled)")
+        } catch {
+            print("error \(error)")
+        }
+        fflush(nil)  // every output stream: the answer goes out now
+    }
 case "report":
     guard args.count >= 2 else { fail("usage: gloss-bench report RESULTS") }
     print(try Report.markdown(results: args[1]), terminator: "")
