@@ -123,7 +123,7 @@ let package = Package(
             name: "GlossTests",
             dependencies: [
                 "GlossModel", "GlossCorpus", "GlossSQLite", "GlossReplica", "GlossServer",
-                "GlossSyncClient", "GlossCompression",
+                "GlossSyncClient", "GlossCompression", "GlossCLI",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/GlossTests",

@@ -240,8 +240,11 @@ extension Replica {
     public func token(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let t = environment["GLOSS_TOKEN"], !t.isEmpty { return t }
         guard let data = FileManager.default.contents(atPath: tokenPath) else { return nil }
-        let t = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return t.isEmpty ? nil : t
+        // ASCII whitespace around it (a newline an editor added) is not part of it; trimmed on
+        // the bytes, as Foundation's trimming goes through NSString (0.3 ms of every sync)
+        let isSpace = { (b: UInt8) in b == 0x20 || (0x09...0x0D).contains(b) }
+        guard let first = data.firstIndex(where: { !isSpace($0) }), let last = data.lastIndex(where: { !isSpace($0) }) else { return nil }
+        return String(decoding: data[first...last], as: UTF8.self)
     }
 }
 

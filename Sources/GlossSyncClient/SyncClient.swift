@@ -357,7 +357,7 @@ public final class SyncClient {
     func pullRequest(after cursor: Int64) throws -> URLRequest {
         let ahead = pushedRanges.filter { $0[1] > cursor }.prefix(512)
         let body = PullRequest(after: cursor, limit: pullPage, skip: ahead.isEmpty ? nil : Array(ahead))
-        return request("v1/pull", method: "POST", body: Array(try JSONEncoder().encode(body)))
+        return request("v1/pull", method: "POST", body: body.json)
     }
 
     // MARK: collections (online)

@@ -1,4 +1,5 @@
 import Foundation
+import GlossCLI
 import GlossReplica
 import GlossSQLite
 import Testing
@@ -197,5 +198,25 @@ import Testing
         let r = try runProcess(TestSupport.binDir.appendingPathComponent("gloss").path, ["import", "--sample", "--json"], environment: ["GLOSS_HOME": home])
         #expect(r.status == 0)
         #expect(FileManager.default.fileExists(atPath: home + "/replica.sqlite"))
+    }
+
+    /// `gloss sync`'s usual arguments are read without ArgumentParser (`SyncArguments`); they
+    /// must read as ArgumentParser reads them, and anything else must go to ArgumentParser.
+    @Test func syncArgumentsReadWithoutTheParserReadAsTheParserReadsThem() throws {
+        let plain: [[String]] = [
+            [], ["--json"], ["--home", "/h"], ["--home=/h"], ["--home", "/a b/c=d"], ["--home=/x=y"], ["--timeout", "2.5"],
+            ["--timeout=7"], ["--timeout", "1e1"], ["--json", "--home", "h", "--timeout", "0.5"], ["--timeout", "3", "--json"],
+        ]
+        for arguments in plain {
+            let quick = try #require(SyncArguments(quick: arguments), "\(arguments)")
+            #expect(quick == (try SyncOptions.parse(arguments)).values, "\(arguments)")
+        }
+        let others: [[String]] = [
+            ["--help"], ["-h"], ["--version"], ["--home"], ["--home", "--json"], ["--home", ""], ["--home="], ["--json", "--json"],
+            ["--home", "a", "--home", "b"], ["--timeout", "soon"], ["--timeout", "-1"], ["--jsn"], ["extra"], ["--json=yes"], ["-"], ["--"],
+        ]
+        for arguments in others { #expect(SyncArguments(quick: arguments) == nil, "\(arguments)") }
+        // the home left out is found as for every command
+        #expect(GlobalOptions.resolvedHome(nil) == (try GlobalOptions.parse([])).resolvedHome)
     }
 }

@@ -214,6 +214,19 @@ final class TimeSource: @unchecked Sendable {
     }
 }
 
+@Suite struct WireTests {
+    @Test func aPullRequestWrittenByHandIsWhatJSONDecoderReads() throws {
+        let requests = [
+            PullRequest(after: 0), PullRequest(after: 116, limit: 2_000), PullRequest(after: Int64.max, limit: 1, skip: []),
+            PullRequest(after: 7, limit: 2_000, skip: [[8, 8], [10, 4_000_000_000_000], [Int64.max - 1, Int64.max]]),
+        ]
+        for request in requests {
+            let read = try JSONDecoder().decode(PullRequest.self, from: Data(request.json))
+            #expect(read.after == request.after && read.limit == request.limit && read.skip == request.skip, "\(String(decoding: request.json, as: UTF8.self))")
+        }
+    }
+}
+
 @Suite struct NoteIDTests {
     @Test func noteIDsAreVersion7UUIDsThatSortByTime() throws {
         var previous = ""

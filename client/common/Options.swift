@@ -10,7 +10,10 @@ public struct GlobalOptions: ParsableArguments {
 
     public init() {}
 
-    public var resolvedHome: String {
+    public var resolvedHome: String { Self.resolvedHome(home) }
+
+    /// `home` if given, else $GLOSS_HOME, else $XDG_DATA_HOME/gloss, else ~/.local/share/gloss.
+    public static func resolvedHome(_ home: String?) -> String {
         if let home { return home }
         let env = ProcessInfo.processInfo.environment
         if let h = env["GLOSS_HOME"], !h.isEmpty { return h }
