@@ -25,10 +25,13 @@ struct Gloss: ParsableCommand {
         main(nil)
     }
 
-    /// The subcommands that run in gloss-sync. Listed by type, not found among the subcommands by
-    /// a cast: every failed `as?` on a type is a scan of all the binary's protocol conformances,
-    /// half a millisecond of every command's start (`perf record`, docs/PERFORMANCE.md).
-    static let remoteCommands: [any PassedToGlossSync.Type] = [
+    /// The subcommands that run in gloss-sync (each a `PassedToGlossSync`). Listed by type, not
+    /// found among the subcommands by a cast: every failed `as?` on a type is a scan of all the
+    /// binary's protocol conformances, half a millisecond of every command's start (`perf
+    /// record`, docs/PERFORMANCE.md). Typed as the subcommands are: an array of
+    /// `PassedToGlossSync` types joined to them was cast element by element, with such a
+    /// lookup for each.
+    static let remoteCommands: [any ParsableCommand.Type] = [
         SyncCommand.self, ShareCommand.self, UnshareCommand.self, CollectionsCommand.self, VerifyCommand.self,
     ]
 }

@@ -82,9 +82,28 @@ enum Report {
             load, 20 client processes (4 users × 5 devices) in rounds, each pushing its records in one
             batch and pulling what its user's collection gained, all at once; \(Int(kintoChanges)) records per client
             in 5 rounds against Gloss's \(Int(n("concurrent.changes") ?? 0)) in \(Int(n("concurrent.rounds") ?? 10)) (smaller, which favours Kinto), and its clients stay
-            up between rounds where each Gloss sync starts a process.
+            up between rounds where each Gloss sync starts a process. The long-lived row runs Gloss's
+            load again on a daemon of its own with clients that stay up too (`gloss-bench
+            sync-client`: one process per device, the same `SyncClient` as `gloss sync`, told to
+            sync by the bench). The CPU row adds the clients' and glossd's CPU time over the timed
+            rounds and divides it by the changes pushed; its raw column is what raw SQLite spends
+            storing one pushed change where the load stores it (the daemon's row, and a replica's
+            rows on each of the four sibling devices, at the raw rates below), so on 2 cores the load
+            could not push more than 2 s ÷ that per second of wall time even at raw SQLite's cost.
             """
         } ?? ""
+        // CPU per pushed change in the concurrent load, and the least raw SQLite spends storing
+        // what one pushed change becomes: a daemon row and four replica rows
+        func cpuPerChange(_ key: String) -> Double? {
+            guard let c = n("\(key).cpu_clients"), let d = n("\(key).cpu_glossd"), let changes = n("\(key).changes"), let clients = n("\(key).clients") else { return nil }
+            return (c + d) / (changes * clients) * 1e6
+        }
+        func perChange(_ key: String) -> String {
+            guard let total = cpuPerChange(key), let c = n("\(key).cpu_clients"), let d = n("\(key).cpu_glossd") else { return "–" }
+            return String(format: "%.0f µs (%.0f + %.0f)", total, total * c / (c + d), total * d / (c + d))
+        }
+        let floorPerChange = n("raw.server_annotations").flatMap { server in n("raw.replica_annotations").map { 1e6 / server + 4 * 1e6 / $0 } }
+        let storageFloor = floorPerChange.map { String(format: "%.0f µs (1 daemon row + 4 replica rows)", $0) } ?? "–"
         // the concurrent run against Kinto under the same load (where bench/kinto ran it)
         func kintoConcurrent(_ text: (String) -> String, _ ratioOf: (String) -> String) -> String {
             kintoBackends.map { b in n("kinto.\(b).concurrent.rate") == nil ? " | |" : " \(text(b)) | \(ratioOf(b)) |" }.joined()
@@ -103,9 +122,12 @@ enum Report {
             | the same changes only read: pages of 10,000 fetched over HTTP and decoded, not applied (what Kinto's pull does) | \(rate(n("sqlite.read_rate"))) | | | | |\(kinto(n("sqlite.read_rate"), "pull"))
             | the same bootstrap by a `gloss sync` process: time, peak RSS (pages are applied as they come) | \(secs(n("sqlite.client_bootstrap"))), \(mb(n("sqlite.client_rss_bootstrap"))) | memory flat | | | |\(noKinto)
             | incremental sync of 1 change, writer (push + pull), p50 / p99 of 200 | \(ms(n("sqlite.incremental_writer_p50"))) / \(ms(n("sqlite.incremental_writer_p99"))) | p50 ≤ 15 ms | \(verdict(n("sqlite.incremental_writer_p50").map { $0 <= 15 })) | | |\(noKinto)
+            | `gloss sync` with nothing to move, a new process (the replica after that bootstrap; median of 30) | \(ms(n("sqlite.noop_sync"))) | CLI commands ≤ 25 ms | \(verdict(n("sqlite.noop_sync").map { $0 <= 25 })) | | |\(noKinto)
             | incremental sync of 1 change, reader (pull), p50 / p99 | \(ms(n("sqlite.incremental_reader_p50"))) / \(ms(n("sqlite.incremental_reader_p99"))) | | | | |\(noKinto)
             | \(Int(n("concurrent.clients") ?? 0)) clients at once (4 users × 5 devices), each pushing \(Int(n("concurrent.changes") ?? 0)) changes and pulling its 4 siblings': pushed | \(rate(n("concurrent.throughput"))) (and \(rate(n("concurrent.pulled"))) pulled) | | | | |\(kintoConcurrent({ "\(rate(n("kinto.\($0).concurrent.rate"))) (and \(rate(n("kinto.\($0).concurrent.pulled"))) pulled)" }, { ratio(n("concurrent.throughput"), n("kinto.\($0).concurrent.rate")) }))
             | the same: sync latency p50 / p99 (each a `gloss sync` process; each Kinto client a process pushing one batch and pulling with `_since`) | \(ms(n("concurrent.p50"))) / \(ms(n("concurrent.p99"))) | | | | |\(kintoConcurrent({ "\(ms(n("kinto.\($0).concurrent.p50"))) / \(ms(n("kinto.\($0).concurrent.p99")))" }, { _ in "" }))
+            | the same load, each device a long-lived process that syncs when told (as Kinto's clients are): pushed | \(rate(n("concurrent.longlived.throughput"))) (and \(rate(n("concurrent.longlived.pulled"))) pulled) | | | | |\(kintoConcurrent({ "\(rate(n("kinto.\($0).concurrent.rate")))" }, { ratio(n("concurrent.longlived.throughput"), n("kinto.\($0).concurrent.rate")) }))
+            | CPU per pushed change in those timed rounds, clients + glossd: a `gloss sync` process per sync / long-lived clients (each change is pushed once and applied by 4 siblings) | \(perChange("concurrent")) / \(perChange("concurrent.longlived")) | | | \(storageFloor) | \(ratio(cpuPerChange("concurrent"), floorPerChange)) / \(ratio(cpuPerChange("concurrent.longlived"), floorPerChange)) |\(noKinto)
             | glossd RSS idle / after the pushes / peak under the concurrent load | \(mb(n("sqlite.rss_idle"))) / \(mb(n("sqlite.rss_push"))) / \(mb(n("concurrent.rss_peak"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_idle").map { $0 <= 64 })) | | |\(noKinto)
             | glossd RSS 3 s after the pushes / after the bootstraps / 3 s after them (idle again: it gives memory back after 2 s without a request) | \(mb(n("sqlite.rss_push_idle"))) / \(mb(n("sqlite.rss_bootstrap"))) / \(mb(n("sqlite.rss_bootstrap_idle"))) | idle ≤ 64 MB | \(verdict(n("sqlite.rss_push_idle").flatMap { p in n("sqlite.rss_bootstrap_idle").map { max(p, $0) <= 64 } })) | | |\(noKinto)
             | database sizes after the run: replica / server | \(mb(n("sqlite.size_replica"))) / \(mb(n("sqlite.size_server"))) | | | | |\(noKinto)

@@ -120,6 +120,15 @@ enum SyncBench {
         print(String(format: "bootstrap by a gloss sync process: %.2f s, peak RSS %.0f MB", seconds, mb))
         Results.record("\(key).client_bootstrap", seconds, "s")
         Results.record("\(key).client_rss_bootstrap", mb, "MB")
+        // then a sync with nothing to move, as a scheduler or a script runs it: a new process each
+        var noop: [Double] = []
+        for _ in 0..<30 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard spawn("\(gloss) sync --home \(home)") == 0 else { fail("gloss sync failed") }
+            noop.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        print(String(format: "gloss sync with nothing to move, a new process: median %.1f ms of ", median(noop)) + times(noop.map { $0 / 1000 }))
+        Results.record("\(key).noop_sync", median(noop), "ms")
     }
 
     /// The bench's annotations: `count` changes, half notes, half tags, on excerpts drawn with a
