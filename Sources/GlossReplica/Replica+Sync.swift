@@ -236,9 +236,9 @@ extension Replica {
         }
     }
 
-    /// The token: `GLOSS_TOKEN` if set, else the token file.
-    public func token(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let t = environment["GLOSS_TOKEN"], !t.isEmpty { return t }
+    /// The token: `GLOSS_TOKEN` if set (`fromEnvironment`), else the token file.
+    public func token(fromEnvironment variable: String? = Environment.value("GLOSS_TOKEN")) -> String? {
+        if let variable, !variable.isEmpty { return variable }
         guard let data = FileManager.default.contents(atPath: tokenPath) else { return nil }
         // ASCII whitespace around it (a newline an editor added) is not part of it; trimmed on
         // the bytes, as Foundation's trimming goes through NSString (0.3 ms of every sync)
@@ -246,6 +246,13 @@ extension Replica {
         guard let first = data.firstIndex(where: { !isSpace($0) }), let last = data.lastIndex(where: { !isSpace($0) }) else { return nil }
         return String(decoding: data[first...last], as: UTF8.self)
     }
+}
+
+/// The process's environment variables, read one at a time: `ProcessInfo`'s `environment`
+/// builds a dictionary of all of them on every call (0.4 M instructions each, three times in
+/// every `gloss sync`: callgrind, docs/PERFORMANCE.md).
+public enum Environment {
+    public static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
 /// Everything sync must make identical across replicas, in a canonical order: the excerpt ids,

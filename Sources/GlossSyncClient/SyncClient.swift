@@ -91,7 +91,7 @@ public final class SyncClient {
         self.replica = replica
         self.base = base
         self.token = token
-        switch ProcessInfo.processInfo.environment["GLOSS_COMPRESS"] {
+        switch Environment.value("GLOSS_COMPRESS") {
         case "1": compress = true
         case "0": compress = false
         default: compress = !Self.isLoopback(host: base.host ?? "")
@@ -104,11 +104,15 @@ public final class SyncClient {
 
     /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or ::1.
     public static func isLoopback(host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        // without Foundation's CharacterSet trimming: its first use is 0.8 M instructions
+        var h = Substring(host.lowercased())
+        while let c = h.first, c == "[" || c == "]" { h = h.dropFirst() }
+        while let c = h.last, c == "[" || c == "]" { h = h.dropLast() }
         if h == "localhost" || h.hasSuffix(".localhost") || h == "::1" || h == "0:0:0:0:0:0:0:1" { return true }
         let parts = h.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
+
 
     /// Reads the remote and token from the replica (GLOSS_TOKEN overrides the token file).
     public static func forReplica(_ replica: Replica, timeout: TimeInterval = 60) throws -> SyncClient {
@@ -120,7 +124,7 @@ public final class SyncClient {
     deinit { session.finishTasksAndInvalidate() }
 
     /// `GLOSS_SYNC_TRACE=1`: phase timings on stderr.
-    let trace = ProcessInfo.processInfo.environment["GLOSS_SYNC_TRACE"] == "1"
+    let trace = Environment.value("GLOSS_SYNC_TRACE") == "1"
     var traceStart = DispatchTime.now().uptimeNanoseconds
     func mark(_ what: String) {
         guard trace else { return }

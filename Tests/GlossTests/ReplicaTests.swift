@@ -464,11 +464,11 @@ import Testing
 
     @Test func theTokenFileIsReadWithoutTheWhitespaceAroundIt() throws {
         let replica = try Replica(home: TestSupport.tempDir("token"))
-        #expect(replica.token(environment: [:]) == nil)
+        #expect(replica.token(fromEnvironment: nil) == nil)
         for (file, token) in [("gloss_ab12", "gloss_ab12"), (" gloss_ab12\n", "gloss_ab12"), ("\t\r\ngloss_a b\r\n\u{0B}\u{0C}", "gloss_a b"), ("\n \n", nil), ("", nil)] {
             try Data(file.utf8).write(to: URL(fileURLWithPath: replica.tokenPath))
-            #expect(replica.token(environment: [:]) == token, "\(file.debugDescription)")
-            #expect(replica.token(environment: ["GLOSS_TOKEN": "gloss_env"]) == "gloss_env")
+            #expect(replica.token(fromEnvironment: nil) == token, "\(file.debugDescription)")
+            #expect(replica.token(fromEnvironment: "gloss_env") == "gloss_env")
         }
     }
 }

@@ -15,9 +15,8 @@ public struct GlobalOptions: ParsableArguments {
     /// `home` if given, else $GLOSS_HOME, else $XDG_DATA_HOME/gloss, else ~/.local/share/gloss.
     public static func resolvedHome(_ home: String?) -> String {
         if let home { return home }
-        let env = ProcessInfo.processInfo.environment
-        if let h = env["GLOSS_HOME"], !h.isEmpty { return h }
-        if let x = env["XDG_DATA_HOME"], !x.isEmpty { return x + "/gloss" }
+        if let h = Environment.value("GLOSS_HOME"), !h.isEmpty { return h }
+        if let x = Environment.value("XDG_DATA_HOME"), !x.isEmpty { return x + "/gloss" }
         return NSHomeDirectory() + "/.local/share/gloss"
     }
 
