@@ -25,7 +25,8 @@ struct Gloss: ParsableCommand {
         main(nil)
     }
 
-    /// The subcommands that run in gloss-sync (each a `PassedToGlossSync`). Listed by type, not
+    /// The subcommands that run in gloss-sync (each declared a `PassedToGlossSync`, whose `run`
+    /// passes it on; `main` passes them on before parsing anyway). Listed by type, not
     /// found among the subcommands by a cast: every failed `as?` on a type is a scan of all the
     /// binary's protocol conformances, half a millisecond of every command's start (`perf
     /// record`, docs/PERFORMANCE.md). Typed as the subcommands are: an array of

@@ -236,7 +236,8 @@ extension Replica {
         }
     }
 
-    /// The token: `GLOSS_TOKEN` if set (`fromEnvironment`), else the token file.
+    /// The token: `GLOSS_TOKEN` if set and not empty (`fromEnvironment`), else the token file
+    /// without the ASCII whitespace around it.
     public func token(fromEnvironment variable: String? = Environment.value("GLOSS_TOKEN")) -> String? {
         if let variable, !variable.isEmpty { return variable }
         guard let data = FileManager.default.contents(atPath: tokenPath) else { return nil }

@@ -113,7 +113,6 @@ public final class SyncClient {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
-
     /// Reads the remote and token from the replica (GLOSS_TOKEN overrides the token file).
     public static func forReplica(_ replica: Replica, timeout: TimeInterval = 60) throws -> SyncClient {
         guard let url = try replica.remoteURL() else { throw SyncClientError.noRemote }

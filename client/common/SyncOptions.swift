@@ -18,10 +18,11 @@ public struct SyncOptions: ParsableArguments {
 /// `gloss sync` is what a scheduler or a script runs, often; ArgumentParser's parse reflects
 /// over every command's properties, and in a fresh process each of its first type checks is a
 /// scan of all the binary's protocol conformances: 5.6 ms of a 37 ms no-op sync (`perf record`,
-/// docs/PERFORMANCE.md). `init?(quick:)` reads `--home PATH`, `--home=PATH`, `--json` and
-/// `--timeout SECONDS` (each at most once) and gives up on anything else — help, a typo, a
-/// value that starts with `-`, a repeated option — which ArgumentParser then parses as always,
-/// errors and help included. Tests check that both read the same.
+/// docs/PERFORMANCE.md). `init?(quick:)` reads `--home PATH`, `--home=PATH`, `--json`,
+/// `--timeout SECONDS` and `--timeout=SECONDS` (each at most once) and gives up on anything
+/// else — help, `--version`, a typo, an empty value or one that starts with `-`, a repeated
+/// option — which ArgumentParser then parses as always, errors and help included. Tests check
+/// that what it reads is what `SyncOptions.parse` reads.
 public struct SyncArguments: Equatable, Sendable {
     public var home: String?
     public var json = false

@@ -19,7 +19,7 @@ enum ConcurrentBench {
         case longLived(bench: String)
     }
 
-    static func run(glossd: String, clients mode: Clients, clients: Int, changes: Int, rounds: Int) async throws {
+    static func run(glossd: String, mode: Clients, clients: Int, changes: Int, rounds: Int) async throws {
         let dir = NSTemporaryDirectory() + "gloss-bench-concurrent-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -58,6 +58,12 @@ enum ConcurrentBench {
         var peakRSS = 0
         var clientCPU = 0.0, daemonCPU = 0.0
         let perRound = changes / rounds
+        // every change of the load is a new note or a new tag: what the devices hold counts what
+        // reached them
+        func held() throws -> Int {
+            try replicas.reduce(0) { sum, r in sum + Int(try r.db.first("SELECT (SELECT COUNT(*) FROM note) + (SELECT COUNT(*) FROM tag)") { $0.int(0) } ?? 0) }
+        }
+        let heldBefore = try held()
         for round in 0..<rounds {
             for (c, r) in replicas.enumerated() {
                 for i in 0..<perRound {
@@ -76,7 +82,11 @@ enum ConcurrentBench {
             latencies += result.latencies
             wall += result.wall
             peakRSS = max(peakRSS, result.peakRSS)
+            for (c, r) in replicas.enumerated() where try r.status().pending != 0 { fail("device \(c) still had changes to push after its sync of round \(round)") }
         }
+        let pushed = Double(clients * perRound * rounds)
+        // pulled in the timed rounds (a change pushed after a sibling's sync reaches it in the next)
+        let delivered = Double(try held() - heldBefore) - pushed
         // settle, then every user's devices must hold the same state
         for _ in 0..<2 { _ = try syncer.syncAll(concurrently: false, daemon: pid) }
         for u in 0..<users {
@@ -86,9 +96,6 @@ enum ConcurrentBench {
             if u == 0 { print("user0's devices identical: \(first.notes.count) notes, \(first.tags.count) tags") }
         }
         latencies.sort()
-        let pushed = Double(clients * perRound * rounds)
-        // every change reaches the user's other devices (the convergence check above holds)
-        let delivered = pushed * Double(devicesPerUser - 1)
         let p50 = SyncBench.percentile(latencies, 0.5), p99 = SyncBench.percentile(latencies, 0.99)
         let kind = syncer.description
         print(String(format: "%d clients (%@) syncing at once, %.0f changes pushed and %.0f pulled by sibling devices in %d rounds: %.2f s of sync wall time = %.0f changes pushed/s (%.0f pulled/s); sync latency p50 %.0f ms p99 %.0f ms (%d syncs); glossd RSS peak under load %d MB; CPU in the timed rounds: clients %.2f s, glossd %.2f s (%.1f µs per pushed change in all)",
@@ -103,6 +110,7 @@ enum ConcurrentBench {
         Results.record("\(key).cpu_clients", clientCPU, "s")
         Results.record("\(key).cpu_glossd", daemonCPU, "s")
         Results.record("\(key).wall", wall, "s")
+        Results.record("\(key).pushed", pushed, "changes")
         Results.record("\(key).clients", Double(clients), "")
         Results.record("\(key).changes", Double(changes), "")
         Results.record("\(key).rounds", Double(rounds), "")
@@ -203,6 +211,7 @@ final class LongLived: Syncer {
     var description: String { "each device a long-lived process" }
 
     init(bench: String, homes: [String]) throws {
+        signal(SIGPIPE, SIG_IGN)  // a client that died is reported by the write that fails
         clients = try homes.map { home in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: bench)
@@ -223,14 +232,19 @@ final class LongLived: Syncer {
         func answer(_ i: Int, _ round: inout Round) {
             var line: [UInt8] = []
             var byte: UInt8 = 0
-            while read(clients[i].output, &byte, 1) == 1, byte != 10 { line.append(byte) }
+            while true {
+                let n = read(clients[i].output, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                guard n == 1, byte != 10 else { break }
+                line.append(byte)
+            }
             let text = String(decoding: line, as: UTF8.self)
             guard text.hasPrefix("ok") else { fail("sync-client \(i) failed: \(text.isEmpty ? "it exited" : text)") }
             round.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - started.removeValue(forKey: i)!) / 1e6)
         }
         for i in clients.indices {
             started[i] = DispatchTime.now().uptimeNanoseconds
-            try clients[i].input.write(contentsOf: Data("sync\n".utf8))
+            do { try clients[i].input.write(contentsOf: Data("sync\n".utf8)) } catch { fail("sync-client \(i) exited") }
             if !concurrently { answer(i, &round) }
         }
         wait(&round, begin: begin, daemon: daemon, pending: { !started.isEmpty }) { round in

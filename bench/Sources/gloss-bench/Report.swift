@@ -95,8 +95,8 @@ enum Report {
         // CPU per pushed change in the concurrent load, and the least raw SQLite spends storing
         // what one pushed change becomes: a daemon row and four replica rows
         func cpuPerChange(_ key: String) -> Double? {
-            guard let c = n("\(key).cpu_clients"), let d = n("\(key).cpu_glossd"), let changes = n("\(key).changes"), let clients = n("\(key).clients") else { return nil }
-            return (c + d) / (changes * clients) * 1e6
+            guard let c = n("\(key).cpu_clients"), let d = n("\(key).cpu_glossd"), let pushed = n("\(key).pushed") else { return nil }
+            return (c + d) / pushed * 1e6
         }
         func perChange(_ key: String) -> String {
             guard let total = cpuPerChange(key), let c = n("\(key).cpu_clients"), let d = n("\(key).cpu_glossd") else { return "–" }

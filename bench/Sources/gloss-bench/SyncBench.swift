@@ -80,8 +80,8 @@ enum SyncBench {
     }
 
     /// "3 runs: 1.02 1.10 0.98 s" for the log.
-    static func times(_ xs: [Double]) -> String {
-        "\(xs.count) run(s): " + xs.map { String(format: "%.2f", $0) }.joined(separator: " ") + " s"
+    static func times(_ xs: [Double], unit: String = "s") -> String {
+        "\(xs.count) run(s): " + xs.map { String(format: unit == "s" ? "%.2f" : "%.1f", $0) }.joined(separator: " ") + " " + unit
     }
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -127,7 +127,7 @@ enum SyncBench {
             guard spawn("\(gloss) sync --home \(home)") == 0 else { fail("gloss sync failed") }
             noop.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        print(String(format: "gloss sync with nothing to move, a new process: median %.1f ms of ", median(noop)) + times(noop.map { $0 / 1000 }))
+        print(String(format: "gloss sync with nothing to move, a new process: median %.1f ms of ", median(noop)) + times(noop, unit: "ms"))
         Results.record("\(key).noop_sync", median(noop), "ms")
     }
 

@@ -13,8 +13,8 @@ import GlossSyncClient
 ///   gloss-bench sync --glossd PATH [--excerpts N] [--annotations M] [--incremental K]
 ///                    [--database postgres://…] [--daemons 2] [--key K]
 ///                                                     push, bootstrap and incremental sync
-///   gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]
-///                          [--long-lived]             clients syncing at once, each sync a gloss
+///   gloss-bench concurrent --glossd PATH (--gloss PATH | --long-lived) [--clients 20] [--changes 5000]
+///                          [--rounds 10]              clients syncing at once, each sync a gloss
 ///                                                     process (or each client a sync-client)
 ///   gloss-bench sync-client HOME                      a long-lived client: syncs HOME's replica
 ///                                                     once per line "sync" on stdin, answers "ok"
@@ -132,12 +132,17 @@ case "sync":
         database: option("--database", in: args), daemons: option("--daemons", in: args).flatMap(Int.init) ?? 1,
         key: option("--key", in: args) ?? "sqlite")
 case "concurrent":
-    guard let glossd = option("--glossd", in: args), let gloss = option("--gloss", in: args) else {
-        fail("usage: gloss-bench concurrent --glossd PATH --gloss PATH [--clients 20] [--changes 5000] [--rounds 10]")
+    let usage = "usage: gloss-bench concurrent --glossd PATH (--gloss PATH | --long-lived) [--clients 20] [--changes 5000] [--rounds 10]"
+    guard let glossd = option("--glossd", in: args) else { fail(usage) }
+    let mode: ConcurrentBench.Clients
+    if args.contains("--long-lived") {
+        mode = .longLived(bench: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    } else {
+        guard let gloss = option("--gloss", in: args) else { fail(usage) }
+        mode = .processPerSync(gloss: gloss)
     }
-    let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     try await ConcurrentBench.run(
-        glossd: glossd, clients: args.contains("--long-lived") ? .longLived(bench: own) : .processPerSync(gloss: gloss),
+        glossd: glossd, mode: mode,
         clients: option("--clients", in: args).flatMap(Int.init) ?? 20,
         changes: option("--changes", in: args).flatMap(Int.init) ?? 5_000, rounds: option("--rounds", in: args).flatMap(Int.init) ?? 10)
 case "sync-client":
