@@ -92,6 +92,12 @@ enum Report {
             could not push more than 2 s ÷ that per second of wall time even at raw SQLite's cost.
             """
         } ?? ""
+        // a bootstrap's peak memory at each size of sync measured (keys memory.bootstrap_rss.CHANGES)
+        let memorySizes = v.compactMap { key, value -> (changes: Double, mb: Double)? in
+            guard key.hasPrefix("memory.bootstrap_rss."), let changes = Double(key.dropFirst("memory.bootstrap_rss.".count)) else { return nil }
+            return (changes, value)
+        }.sorted { $0.changes < $1.changes }
+        let memoryFlat: Bool? = memorySizes.count >= 2 ? memorySizes[memorySizes.count - 1].mb <= memorySizes[memorySizes.count - 2].mb * 1.1 : nil
         // CPU per pushed change in the concurrent load, and the least raw SQLite spends storing
         // what one pushed change becomes: a daemon row and four replica rows
         func cpuPerChange(_ key: String) -> Double? {
@@ -120,7 +126,8 @@ enum Report {
             | bootstrap of 100k excerpts + 100k annotations into an empty replica | \(secs(n("sqlite.bootstrap"))) = \(rate(n("sqlite.bootstrap_rate"))) | ≤ 2 s | \(verdict(n("sqlite.bootstrap").map { $0 <= 2 })) | \(secs(n("raw.bootstrap"))) | \(ratio(n("sqlite.bootstrap"), n("raw.bootstrap"))) |\(kinto(n("sqlite.bootstrap_rate"), "pull"))
             | the same bootstrap with pages gzipped, as from a daemon on another machine | \(secs(n("sqlite.bootstrap_gzip"))) | | | | \(ratio(n("sqlite.bootstrap_gzip"), n("raw.bootstrap"))) |\(noKinto)
             | the same changes only read: pages of 10,000 fetched over HTTP and decoded, not applied (what Kinto's pull does) | \(rate(n("sqlite.read_rate"))) | | | | |\(kinto(n("sqlite.read_rate"), "pull"))
-            | the same bootstrap by a `gloss sync` process: time, peak RSS (pages are applied as they come) | \(secs(n("sqlite.client_bootstrap"))), \(mb(n("sqlite.client_rss_bootstrap"))) | memory flat | | | |\(noKinto)
+            | the same bootstrap by a `gloss sync` process: time, peak RSS (pages are applied as they come) | \(secs(n("sqlite.client_bootstrap"))), \(mb(n("sqlite.client_rss_bootstrap"))) | | | | |\(noKinto)
+            | a `gloss sync` bootstrap's peak RSS by size of the sync (the same kind of data, each size in a new daemon): \(memorySizes.map { "\(Int($0.changes / 1000))k" }.joined(separator: " / ")) changes | \(memorySizes.map { mb($0.mb) }.joined(separator: " / ")) | memory flat (the largest within 10 % of the one before) | \(verdict(memoryFlat)) | | |\(noKinto)
             | incremental sync of 1 change, writer (push + pull), p50 / p99 of 200 | \(ms(n("sqlite.incremental_writer_p50"))) / \(ms(n("sqlite.incremental_writer_p99"))) | p50 ≤ 15 ms | \(verdict(n("sqlite.incremental_writer_p50").map { $0 <= 15 })) | | |\(noKinto)
             | `gloss sync` with nothing to move, a new process (the replica after that bootstrap; median of 30) | \(ms(n("sqlite.noop_sync"))) | CLI commands ≤ 25 ms | \(verdict(n("sqlite.noop_sync").map { $0 <= 25 })) | | |\(noKinto)
             | incremental sync of 1 change, reader (pull), p50 / p99 | \(ms(n("sqlite.incremental_reader_p50"))) / \(ms(n("sqlite.incremental_reader_p99"))) | | | | |\(noKinto)

@@ -106,17 +106,7 @@ enum SyncBench {
     static func clientBootstrapMemory(glossd: String, home: String, url: String, token: String, key: String) {
         let gloss = URL(fileURLWithPath: glossd).deletingLastPathComponent().appendingPathComponent("gloss").path
         guard FileManager.default.isExecutableFile(atPath: gloss) else { return }
-        guard spawn("\(gloss) remote set \(url) --token \(token) --home \(home)") == 0 else { fail("gloss remote set failed") }
-        // peak RSS through /usr/bin/time: wait4's ru_maxrss of a posix_spawn child counts the
-        // spawning process's memory too (the child shares it until exec), here hundreds of MB
-        var status: Int32 = 0
-        let start = DispatchTime.now().uptimeNanoseconds
-        waitpid(launch("/usr/bin/time -f %M -o \(home)/peak-rss \(gloss) sync --home \(home)"), &status, 0)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        guard status & 0x7F == 0, (status >> 8) & 0xFF == 0,
-            let kb = (try? String(contentsOfFile: home + "/peak-rss", encoding: .utf8)).flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        else { fail("gloss sync failed (wait status \(status))") }
-        let mb = kb / 1024
+        let (seconds, mb) = processBootstrap(gloss: gloss, home: home, url: url, token: token)
         print(String(format: "bootstrap by a gloss sync process: %.2f s, peak RSS %.0f MB", seconds, mb))
         Results.record("\(key).client_bootstrap", seconds, "s")
         Results.record("\(key).client_rss_bootstrap", mb, "MB")
@@ -129,6 +119,22 @@ enum SyncBench {
         }
         print(String(format: "gloss sync with nothing to move, a new process: median %.1f ms of ", median(noop)) + times(noop, unit: "ms"))
         Results.record("\(key).noop_sync", median(noop), "ms")
+    }
+
+    /// A bootstrap of `url`'s data into the empty replica `home` by a `gloss sync` process: its
+    /// wall time in s and its peak RSS in MB (through /usr/bin/time: wait4's ru_maxrss of a
+    /// posix_spawn child counts the spawning process's memory too, as the child shares it until
+    /// exec, here hundreds of MB).
+    static func processBootstrap(gloss: String, home: String, url: String, token: String) -> (seconds: Double, mb: Double) {
+        guard spawn("\(gloss) remote set \(url) --token \(token) --home \(home)") == 0 else { fail("gloss remote set failed") }
+        var status: Int32 = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        waitpid(launch("/usr/bin/time -f %M -o \(home)/peak-rss \(gloss) sync --home \(home)"), &status, 0)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard status & 0x7F == 0, (status >> 8) & 0xFF == 0,
+            let kb = (try? String(contentsOfFile: home + "/peak-rss", encoding: .utf8)).flatMap({ Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        else { fail("gloss sync failed (wait status \(status))") }
+        return (seconds, kb / 1024)
     }
 
     /// The bench's annotations: `count` changes, half notes, half tags, on excerpts drawn with a

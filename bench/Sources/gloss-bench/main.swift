@@ -16,6 +16,9 @@ import GlossSyncClient
 ///   gloss-bench concurrent --glossd PATH (--gloss PATH | --long-lived) [--clients 20] [--changes 5000]
 ///                          [--rounds 10]              clients syncing at once, each sync a gloss
 ///                                                     process (or each client a sync-client)
+///   gloss-bench memory --glossd PATH --gloss PATH [--sizes 50000,100000,200000]
+///                                                     a gloss sync bootstrap's peak RSS at N excerpts
+///                                                     + N annotations for each size N
 ///   gloss-bench sync-client HOME                      a long-lived client: syncs HOME's replica
 ///                                                     once per line "sync" on stdin, answers "ok"
 ///   gloss-bench report RESULTS                        docs/BENCHMARKS.md from a results file
@@ -145,6 +148,13 @@ case "concurrent":
         glossd: glossd, mode: mode,
         clients: option("--clients", in: args).flatMap(Int.init) ?? 20,
         changes: option("--changes", in: args).flatMap(Int.init) ?? 5_000, rounds: option("--rounds", in: args).flatMap(Int.init) ?? 10)
+case "memory":
+    // a gloss sync bootstrap's peak RSS at several sizes of sync
+    guard let glossd = option("--glossd", in: args), let gloss = option("--gloss", in: args) else {
+        fail("usage: gloss-bench memory --glossd PATH --gloss PATH [--sizes 50000,100000,200000]")
+    }
+    let sizes = (option("--sizes", in: args) ?? "50000,100000,200000").split(separator: ",").compactMap { Int($0) }
+    try await MemoryBench.run(glossd: glossd, gloss: gloss, sizes: sizes)
 case "sync-client":
     // one device of the concurrent run's long-lived clients: the replica and its client stay open
     guard args.count >= 2 else { fail("usage: gloss-bench sync-client HOME") }
