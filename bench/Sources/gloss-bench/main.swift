@@ -2,7 +2,7 @@ import Foundation
 import GlossReplica
 import GlossSyncClient
 
-/// gloss-bench: deterministic workloads for the benchmarks (see bench/README.md).
+/// gloss-bench: deterministic workloads for the benchmarks (`bench/run` runs them all and says how).
 ///
 ///   gloss-bench corpus N OUT [--sources S] [--seed X]   write an N-excerpt compilation to OUT
 ///   gloss-bench time -n RUNS [--setup CMD] [--key K] -- CMD...
