@@ -1,4 +1,5 @@
 import ArgumentParser
+import GlossCLI
 
 @main
 struct Gloss: ParsableCommand {
@@ -17,10 +18,26 @@ struct Gloss: ParsableCommand {
     /// what a scheduled or scripted sync runs, and parsing the whole command tree first cost
     /// every sync the time it took (`perf stat`, docs/PERFORMANCE.md). Everything else, and
     /// `gloss --help` listing those commands, goes through the parser as usual.
+    ///
+    /// `list`, `show` and `search` in their plain forms run without the parser too
+    /// (`QuickArguments`): its parse was about two thirds of `gloss list`'s instructions.
     static func main() {
         let arguments = CommandLine.arguments
         if arguments.count > 1, let command = remoteCommands.first(where: { $0.configuration.commandName == arguments[1] }) {
             do { try GlossSyncBinary.exec(arguments[1], Array(arguments.dropFirst(2))) } catch { command.exit(withError: error) }
+        }
+        if arguments.count > 1 {
+            let rest = arguments.dropFirst(2)
+            do {
+                switch arguments[1] {
+                case "list": if let a = ListArguments(quick: rest) { return try ListCommand.run(a) }
+                case "show": if let a = ShowArguments(quick: rest) { return try ShowCommand.run(a) }
+                case "search": if let a = SearchArguments(quick: rest) { return try SearchCommand.run(a) }
+                default: break
+                }
+            } catch {
+                exit(withError: error)  // as the parser's path reports an error of a command's run
+            }
         }
         main(nil)
     }

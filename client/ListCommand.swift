@@ -6,21 +6,18 @@ import GlossReplica
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List excerpts in import order.")
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var options: ListOptions
 
-    @Option(help: "Only excerpts with this tag.") var tag: String?
-    @Option(help: "Only excerpts whose citation contains this text (case-insensitive).") var source: String?
-    @Option(help: "Only excerpts of a shared collection (OWNER/TAG).") var collection: String?
-    @Option(help: "At most this many excerpts.") var limit: Int?
+    func run() throws { try Self.run(options.values) }
 
-    func run() throws {
-        let replica = try global.openReplica()
+    static func run(_ a: ListArguments) throws {
+        let (tag, source, collection, limit) = (a.tag, a.source, a.collection, a.limit)
+        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
         if tag != nil && collection != nil { throw ValidationError("give --tag or --collection, not both") }
         let tagName = try collection.map { try replica.tagName(forCollection: $0) } ?? tag
         let records = try replica.list(tag: tagName, source: source, limit: limit)
-        if output.json { return try Output.json(records) }
+        if a.json { return try Output.json(records) }
         if records.isEmpty {
             Output.message("no excerpts\(tag.map { " tagged '\($0)'" } ?? "")\(source.map { " from sources matching '\($0)'" } ?? "")")
             return

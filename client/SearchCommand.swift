@@ -7,18 +7,17 @@ struct SearchCommand: ParsableCommand {
         commandName: "search", abstract: "Full-text search over excerpts, citations and notes, best match first.",
         discussion: "Words must all match; \"quoted words\" match as a phrase; word* matches a prefix.")
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(parsing: .remaining, help: "What to search for.") var query: [String]
-    @Option(help: "At most this many results.") var limit = 20
+    @OptionGroup var options: SearchOptions
 
-    func run() throws {
-        let q = query.joined(separator: " ")
+    func run() throws { try Self.run(options.values) }
+
+    static func run(_ a: SearchArguments) throws {
+        let q = a.query.joined(separator: " ")
         guard !q.trimmingWhitespace().isEmpty else { throw ValidationError("give something to search for") }
-        let replica = try global.openReplica()
-        let tty = !output.json && Output.stdoutIsTerminal
-        let hits = try replica.search(q, limit: max(1, limit), open: tty ? "\u{1B}[1;33m" : "**", close: tty ? "\u{1B}[0m" : "**")
-        if output.json { return try Output.json(hits) }
+        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
+        let tty = !a.json && Output.stdoutIsTerminal
+        let hits = try replica.search(q, limit: max(1, a.limit), open: tty ? "\u{1B}[1;33m" : "**", close: tty ? "\u{1B}[0m" : "**")
+        if a.json { return try Output.json(hits) }
         if hits.isEmpty {
             Output.message("no matches for '\(q)'")
             return

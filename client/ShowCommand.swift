@@ -6,14 +6,14 @@ import GlossReplica
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one excerpt with its citation, tags and notes.")
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var output: OutputOptions
-    @Argument(help: "Excerpt id or a unique prefix of it (4+ characters).") var id: String
+    @OptionGroup var options: ShowOptions
 
-    func run() throws {
-        let replica = try global.openReplica()
-        let r = try replica.record(excerptID: try replica.resolveExcerpt(id))
-        if output.json { return try Output.json(r) }
+    func run() throws { try Self.run(options.values) }
+
+    static func run(_ a: ShowArguments) throws {
+        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
+        let r = try replica.record(excerptID: try replica.resolveExcerpt(a.id))
+        if a.json { return try Output.json(r) }
         let c = r.citation
         Output.line(Output.bold("excerpt \(r.id)"))
         Output.line()

@@ -38,6 +38,38 @@ public struct ChangeReader {
         return PushRequest(changes: changes)
     }
 
+    /// A push's answer: `{"acknowledged": [id, …], "conflicts", "serverStamp", "logged": [[first, last], …] | null}`
+    /// (a client reads one per batch: 5,000 ids through `JSONDecoder` were 4 % of a push's CPU).
+    public static func pushResponse(_ bytes: [UInt8]) throws -> PushResponse {
+        var r = ChangeReader(bytes)
+        var acknowledged: [String]?
+        var conflicts: Int64?
+        var serverStamp: Stamp?
+        var logged: [[Int64]]?
+        try r.object { key, r in
+            switch key {
+            case "acknowledged": acknowledged = try r.stringArray()
+            case "conflicts": conflicts = try r.int()
+            case "serverStamp": serverStamp = try r.stamp()
+            case "logged":
+                if try r.isNull() { break }
+                var runs: [[Int64]] = []
+                try r.array { r in
+                    var run: [Int64] = []
+                    try r.array { r in run.append(try r.int()) }
+                    runs.append(run)
+                }
+                logged = runs
+            default: try r.skipValue(depth: 1)
+            }
+        }
+        try r.end()
+        guard let acknowledged, let conflicts, let serverStamp else {
+            throw r.error("a push answer needs 'acknowledged', 'conflicts' and 'serverStamp'")
+        }
+        return PushResponse(acknowledged: acknowledged, conflicts: Int(conflicts), serverStamp: serverStamp, logged: logged)
+    }
+
     /// A pull page: `{"changes": [{"seq", "change", "via"}], "cursor", "more", "serverStamp", "user", "collections"}`.
     public static func pullResponse(_ bytes: [UInt8]) throws -> PullResponse {
         var r = ChangeReader(bytes)

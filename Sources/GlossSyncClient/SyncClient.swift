@@ -192,7 +192,10 @@ public final class SyncClient {
             }
             // a conflict the daemon saw in this push is seen again by this replica when it pulls
             // the competing value, so only the pull side counts
-            guard response.acknowledged.count == batch.count, Set(response.acknowledged) == Set(batch.changes.map(\.id)) else {
+            // the daemon answers with the batch's ids in order; any order would do
+            guard response.acknowledged.count == batch.count,
+                response.acknowledged.elementsEqual(batch.changes.lazy.map(\.id)) || Set(response.acknowledged) == Set(batch.changes.map(\.id))
+            else {
                 throw SyncClientError.badResponse("the daemon acknowledged \(response.acknowledged.count) of \(batch.count) changes")
             }
             // hand the daemon the next batch before settling this one locally
@@ -444,6 +447,7 @@ public final class SyncClient {
         do {
             // pull pages are the bulk of what a replica reads: the fast reader takes them
             if Answer.self == PullResponse.self { return try ChangeReader.pullResponse(bytes) as! Answer }
+            if Answer.self == PushResponse.self { return try ChangeReader.pushResponse(bytes) as! Answer }
             return try JSONDecoder().decode(Answer.self, from: Data(bytes))
         } catch {
             throw SyncClientError.badResponse("cannot decode \(path) answer: \(error)")

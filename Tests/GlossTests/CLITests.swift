@@ -217,4 +217,60 @@ import Testing
         ]
         for arguments in others { #expect(SyncArguments(quick: arguments) == nil, "\(arguments)") }
     }
+
+    @Test func readCommandArgumentsReadWithoutTheParserReadAsTheParserReadsThem() throws {
+        let lists: [[String]] = [
+            [], ["--limit", "10"], ["--limit=0"], ["--json", "--tag", "t"], ["--source", "Conquest", "--home", "/h"], ["--collection", "bob/trials"],
+            ["--tag=a=b"], ["--limit", "+5"], ["--home", "/a b", "--json", "--limit", "3", "--source=x y"],
+        ]
+        for arguments in lists {
+            let quick = try #require(ListArguments(quick: arguments), "\(arguments)")
+            #expect(quick == (try ListOptions.parse(arguments)).values, "\(arguments)")
+        }
+        let shows: [[String]] = [["3f2a"], ["--json", "3f2a"], ["3f2a", "--json"], ["--home", "/h", "3f2a"], ["3f2a", "--home=/h"]]
+        for arguments in shows {
+            let quick = try #require(ShowArguments(quick: arguments), "\(arguments)")
+            #expect(quick == (try ShowOptions.parse(arguments)).values, "\(arguments)")
+        }
+        let searches: [[String]] = [
+            ["trial"], ["trial", "army"], ["--json", "trial"], ["--limit", "5", "trial", "army"], ["--limit=1000000", "--home", "/h", "\"red army\"", "purge*"],
+            ["a=b"], ["trial", "army", "café"],
+        ]
+        for arguments in searches {
+            let quick = try #require(SearchArguments(quick: arguments), "\(arguments)")
+            #expect(quick == (try SearchOptions.parse(arguments)).values, "\(arguments)")
+        }
+        // left to the parser: help, typos, short options, values that look like options,
+        // repeats, words where none are taken, options after a search's first word
+        let notLists: [[String]] = [["--help"], ["-h"], ["--limit"], ["--limit", "ten"], ["--limit", "-1"], ["--limit=-1"], ["--tag", "a", "--tag", "b"], ["extra"], ["--jsn"], ["--json=1"], ["--"], [""]]
+        for arguments in notLists { #expect(ListArguments(quick: arguments) == nil, "\(arguments)") }
+        let notShows: [[String]] = [[], ["a", "b"], ["--help"], ["-x"], ["--json"], ["--home", "h"], ["--", "-id"]]
+        for arguments in notShows { #expect(ShowArguments(quick: arguments) == nil, "\(arguments)") }
+        let notSearches: [[String]] = [[], ["--json"], ["trial", "--json"], ["trial", "--limit", "5"], ["--limit", "x", "trial"], ["-h"], ["trial", "-"], ["--", "trial"]]
+        for arguments in notSearches { #expect(SearchArguments(quick: arguments) == nil, "\(arguments)") }
+    }
+
+    @Test func aReadCommandAnswersTheSameWithAndWithoutTheParser() throws {
+        // each pair: the first form is read without the parser, the second (`--`, a value
+        // starting with '-') only by the parser
+        let home = TestSupport.tempDir("cli-quick")
+        #expect(try gloss(home, "import", "--sample").status == 0)
+        let first = try #require(try gloss(home, "list", "--json", "--limit", "3").json([ExcerptJSON].self).first)
+        let pairs: [([String], [String])] = [
+            (["show", String(first.id.prefix(8)), "--json"], ["show", "--json", "--", String(first.id.prefix(8))]),
+            (["show", String(first.id.prefix(8))], ["show", "--", String(first.id.prefix(8))]),
+            (["search", "--json", "Tukhachevsky", "trial"], ["search", "--json", "--", "Tukhachevsky", "trial"]),
+            (["search", "--limit", "2", "army"], ["search", "--limit", "2", "--", "army"]),
+            (["list", "--tag", "t", "--collection", "a/b"], ["list", "--tag", "t", "--collection", "a/b", "--source=-x"]),
+            (["show", "zzzz"], ["show", "--", "zzzz"]),
+        ]
+        let bin = TestSupport.binDir.appendingPathComponent("gloss").path
+        for (quick, parsed) in pairs {
+            // the home right after the command: a search's options come before its words
+            func run(_ arguments: [String]) throws -> ProcessResult { try runProcess(bin, [arguments[0], "--home", home] + arguments.dropFirst()) }
+            let a = try run(quick), b = try run(parsed)
+            #expect(a.status == b.status && a.stdout == b.stdout && a.stderr == b.stderr, "\(quick) vs \(parsed): \(a.stderr) | \(b.stderr)")
+            #expect(!a.stdout.isEmpty || !a.stderr.isEmpty)
+        }
+    }
 }

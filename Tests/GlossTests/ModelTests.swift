@@ -201,6 +201,14 @@ final class TimeSource: @unchecked Sendable {
         #expect(try JSONDecoder().decode(PushRequest.self, from: Data(body)).changes == changes)
     }
 
+    @Test func anExcerptsIDIsTheFirstHalfOfTheSHA256OfItsTextAndCitation() {
+        // computed outside Swift: printf 'TEXT\x1eCITATION' | sha256sum | cut -c1-32
+        let e = Excerpt(text: "Trial of the army — é", citation: Citation(raw: "Conquest, R. The Great Terror. 1968."))
+        #expect(e.id == "ebde9decab6cdff7da3d2c19dedc8b31")
+        #expect(e.hasConsistentID)
+        #expect(Change.excerpt(e).validationError() == nil)
+    }
+
     @Test func validationRejectsWhatAPeerCouldGetWrong() {
         let s = Stamp(wall: 1, counter: 0, node: "n")
         let forged = Excerpt(id: String(repeating: "a", count: 32), text: "x", citation: Citation(raw: "y"), compilation: "")
@@ -224,6 +232,30 @@ final class TimeSource: @unchecked Sendable {
             let read = try JSONDecoder().decode(PullRequest.self, from: Data(request.json))
             #expect(read.after == request.after && read.limit == request.limit && read.skip == request.skip, "\(String(decoding: request.json, as: UTF8.self))")
         }
+    }
+
+    @Test func aPushAnswerIsReadByTheFastReaderAsJSONDecoderReadsIt() throws {
+        let stamp = Stamp(wall: 1_764_000_000_123, counter: 7, node: "d-1")
+        let answers = [
+            PushResponse(acknowledged: [], conflicts: 0, serverStamp: stamp),
+            PushResponse(acknowledged: ["e:0123", "nb:\u{1F600}\"q\"@1", "t:x\\y"], conflicts: 2, serverStamp: stamp, logged: []),
+            PushResponse(acknowledged: ["a"], conflicts: 1, serverStamp: stamp, logged: [[1, 1], [3, 4_000_000_000_000]]),
+        ]
+        for answer in answers {
+            let bytes = ChangeWriter.pushResponse(answer)
+            let fast = try ChangeReader.pushResponse(bytes)
+            let foundation = try JSONDecoder().decode(PushResponse.self, from: Data(bytes))
+            for read in [fast, foundation] {
+                #expect(read.acknowledged == answer.acknowledged && read.conflicts == answer.conflicts, "\(String(decoding: bytes, as: UTF8.self))")
+                #expect(read.serverStamp == answer.serverStamp && read.logged == answer.logged)
+            }
+        }
+        // written by another daemon: spaces, a null, an unknown key, keys in another order
+        let other = Array(#"{ "serverStamp": "\#(stamp)", "future": {"a": [1]}, "logged": null, "conflicts": 0, "acknowledged": ["x"] }"#.utf8)
+        let read = try ChangeReader.pushResponse(other)
+        #expect(read.acknowledged == ["x"] && read.logged == nil && read.serverStamp == stamp)
+        #expect(throws: JSONReadError.self) { try ChangeReader.pushResponse(Array(#"{"acknowledged": ["x"], "conflicts": 0}"#.utf8)) }
+        #expect(throws: JSONReadError.self) { try ChangeReader.pushResponse(Array(#"{"acknowledged": ["x"], "conflicts": 0, "serverStamp": "\#(stamp)""#.utf8)) }
     }
 }
 
