@@ -62,6 +62,16 @@ import Testing
         #expect(plain.value(forHTTPHeaderField: "Content-Encoding") == nil)
         #expect(plain.value(forHTTPHeaderField: "Accept-Encoding") == "identity", "libcurl would offer gzip on its own")
         #expect(plain.httpBody == Data(body))
+        // on this machine too, a body between 64 KiB and 1 MiB goes gzipped (the answer plain);
+        // a larger one does not
+        let midSize = Array(String(repeating: "{\"kind\":\"note\"},", count: 8_000).utf8)
+        let mid = local.request("v1/push", method: "POST", body: midSize)
+        #expect(mid.value(forHTTPHeaderField: "Content-Encoding") == "gzip" && mid.value(forHTTPHeaderField: "Accept-Encoding") == "identity")
+        #expect(try Gzip.decompress(Array(mid.httpBody ?? Data()), limit: midSize.count) == midSize)
+        let large = Array(String(repeating: "{\"kind\":\"note\"},", count: 70_000).utf8)
+        #expect(local.request("v1/push", method: "POST", body: large).value(forHTTPHeaderField: "Content-Encoding") == nil)
+        local.gzipAnyway = nil  // GLOSS_COMPRESS=0
+        #expect(local.request("v1/push", method: "POST", body: midSize).httpBody == Data(midSize))
 
         // through a real daemon: one replica pushes and pulls gzipped, the other plain
         let daemon = try Daemon()
