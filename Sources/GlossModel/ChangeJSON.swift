@@ -97,7 +97,7 @@ public enum ChangeWriter {
         }
     }
 
-    static func integer(_ v: Int64, _ out: inout [UInt8]) {
+    public static func integer(_ v: Int64, _ out: inout [UInt8]) {
         if v < 0 {
             out.append(UInt8(ascii: "-"))
             if v == .min {

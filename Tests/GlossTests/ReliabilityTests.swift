@@ -31,6 +31,49 @@ import Testing
         #expect(r.stderr.contains("cannot listen on 127.0.0.1:\(first.port): the port is in use"), "\(r.stderr)")
     }
 
+    @Test func aDaemonStoppedRightAfterAPushLeavesItsDatabaseFileWhole() async throws {
+        // stopped within its checkpoint's idle second, glossd left everything it had stored in
+        // the WAL: a copy of the database file alone (a backup) held none of it
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let laptop = try TestReplica(daemon: daemon, token: token)
+        _ = try laptop.replica.importExcerpts(Array(sample.prefix(40)))
+        for e in sample.prefix(40) { _ = try laptop.replica.addNote(excerptID: e.id, body: "read \(e.id.prefix(6))") }
+        #expect(try await laptop.sync().pushed == 80)
+        daemon.stop()  // SIGTERM at once
+        let wal = (try? FileManager.default.attributesOfItem(atPath: daemon.database + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0, "the WAL still holds \(wal) bytes")
+        let copy = TestSupport.tempDir("backup") + "/copy.sqlite"
+        try FileManager.default.copyItem(atPath: daemon.database, toPath: copy)
+        let db = try Database(path: copy)
+        #expect(try db.first("SELECT COUNT(*) FROM change_log") { $0.int(0) } == 80)
+
+        // killed (no chance to copy anything back): the next daemon copies the WAL it finds
+        // into the file once idle, without a request
+        let second = try Daemon(database: daemon.database)
+        let desk = try TestReplica(daemon: second, token: token)
+        #expect(try await desk.sync().pulled == 80)
+        for e in sample.prefix(30) { _ = try desk.replica.addNote(excerptID: e.id, body: "desk") }
+        #expect(try await desk.sync().pushed == 30)
+        kill(second.process.processIdentifier, SIGKILL)
+        second.process.waitUntilExit()
+        let third = try Daemon(database: daemon.database)
+        defer { third.stop() }
+        func rowsInTheFileAlone() throws -> Int64? {
+            let copy = TestSupport.tempDir("backup") + "/copy.sqlite"
+            try FileManager.default.copyItem(atPath: daemon.database, toPath: copy)
+            return try? Database(path: copy).first("SELECT COUNT(*) FROM change_log") { $0.int(0) }
+        }
+        let expected: Int64 = 80 + 30
+        var rows = try rowsInTheFileAlone()
+        for _ in 0..<100 {
+            if rows == expected { break }
+            try await Task.sleep(for: .milliseconds(100))
+            rows = try rowsInTheFileAlone()
+        }
+        #expect(rows == expected)
+    }
+
     @Test func killingTheClientMidSyncLosesAndDuplicatesNothing() async throws {
         let daemon = try Daemon()
         let token = try daemon.addUser("alice")

@@ -50,6 +50,24 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         // holding 64 MB per connection (the checkpointer copies WAL frames, it needs none).
         checkpointer = try Database(path: path, cacheMiB: 1)
         readers = try (0..<2).map { i in (try Database(path: path, cacheMiB: 8), DispatchQueue(label: "glossd.sqlite.read\(i)")) }
+        // a WAL left by a daemon that was killed is copied back once the daemon is idle, as
+        // after writes (until then every read looks its pages up in it)
+        let left = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        if left > 0, !checkpointScheduled.exchange(true, ordering: .acquiringAndReleasing) {
+            lastWrite.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+            checkpointWhenIdle(after: checkpointIdle)
+        }
+    }
+
+    /// Copies the WAL back into the database file and empties it, on the writer's queue (after
+    /// any write in progress): a daemon that stops leaves the file whole by itself — a copy of it
+    /// is a backup — and the next start has no WAL to read through. Without this, a daemon
+    /// stopped within a second of its last write left everything it stored in the WAL (a
+    /// 184 MB WAL beside a 4 KB database after a push of 100k excerpts), which every command
+    /// that opened the file kept, since closing a connection did not run either. The store
+    /// keeps working after it.
+    public func close() async {
+        await on(queue) { [db] in try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
     /// Runs a read-only body on the next reader connection.

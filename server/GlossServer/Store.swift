@@ -132,10 +132,13 @@ public protocol SyncStore: Sendable {
     func backfill(collection: CollectionRecord) async throws -> [Change]
     /// Frees what the store caches in memory and can read again (called once the daemon is idle).
     func releaseMemory() async
+    /// Leaves the store's files complete before the process ends (the last request done).
+    func close() async
 }
 
 extension SyncStore {
     public func releaseMemory() async {}
+    public func close() async {}
 
     /// A user's own push with no collection involved: every change to the pusher.
     public func push(userID: String, changes: [Change]) async throws -> PushResult {

@@ -129,12 +129,15 @@ public final class SyncService: Sendable {
         var out = [UInt8]()
         out.reserveCapacity(page.reduce(64) { $0 + $1.json.utf8.count + 24 })
         out += Array("{\"changes\":[".utf8)
+        // appended in place: a temporary array per row for the number and another for the JSON
+        // were two allocations and an extra copy of each change
         for (i, row) in page.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += Array("{\"seq\":\(row.seq),\"change\":".utf8)
-            out += Array(row.json.utf8)
+            out.append(contentsOf: i > 0 ? #",{"seq":"#.utf8 : #"{"seq":"#.utf8)
+            ChangeWriter.integer(row.seq, &out)
+            out.append(contentsOf: #","change":"#.utf8)
+            out.append(contentsOf: row.json.utf8)
             if let via = row.via {
-                out += Array(",\"via\":".utf8)
+                out.append(contentsOf: #","via":"#.utf8)
                 ChangeWriter.string(via, &out)
             }
             out.append(UInt8(ascii: "}"))

@@ -47,7 +47,10 @@ struct DatabaseOptions: ParsableArguments {
             }
         }
         let store = try SQLiteStore(path: location, now: now())
-        return try await body(SyncService(store: store, limits: limits, now: now))
+        let result: Result<T, any Error>
+        do { result = .success(try await body(SyncService(store: store, limits: limits, now: now))) } catch { result = .failure(error) }
+        await store.close()
+        return try result.get()
     }
 
     static let now: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
