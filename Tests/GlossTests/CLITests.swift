@@ -234,19 +234,20 @@ import Testing
         }
         let searches: [[String]] = [
             ["trial"], ["trial", "army"], ["--json", "trial"], ["--limit", "5", "trial", "army"], ["--limit=1000000", "--home", "/h", "\"red army\"", "purge*"],
-            ["a=b"], ["trial", "army", "café"],
+            ["a=b"], ["trial", "army", "café"], ["trial", "--json"], ["trial", "--limit", "5", "army"], ["trial", "army", "--home", "/h", "--json"],
+            ["trial", "--limit=3"],
         ]
         for arguments in searches {
             let quick = try #require(SearchArguments(quick: arguments), "\(arguments)")
             #expect(quick == (try SearchOptions.parse(arguments)).values, "\(arguments)")
         }
         // left to the parser: help, typos, short options, values that look like options,
-        // repeats, words where none are taken, options after a search's first word
+        // repeats, words where none are taken, `--`
         let notLists: [[String]] = [["--help"], ["-h"], ["--limit"], ["--limit", "ten"], ["--limit", "-1"], ["--limit=-1"], ["--tag", "a", "--tag", "b"], ["extra"], ["--jsn"], ["--json=1"], ["--"], [""]]
         for arguments in notLists { #expect(ListArguments(quick: arguments) == nil, "\(arguments)") }
         let notShows: [[String]] = [[], ["a", "b"], ["--help"], ["-x"], ["--json"], ["--home", "h"], ["--", "-id"]]
         for arguments in notShows { #expect(ShowArguments(quick: arguments) == nil, "\(arguments)") }
-        let notSearches: [[String]] = [[], ["--json"], ["trial", "--json"], ["trial", "--limit", "5"], ["--limit", "x", "trial"], ["-h"], ["trial", "-"], ["--", "trial"]]
+        let notSearches: [[String]] = [[], ["--json"], ["trial", "--bogus"], ["trial", "--limit"], ["--limit", "x", "trial"], ["-h"], ["trial", "-"], ["--", "trial"], ["trial", "--", "army"]]
         for arguments in notSearches { #expect(SearchArguments(quick: arguments) == nil, "\(arguments)") }
     }
 
@@ -261,6 +262,7 @@ import Testing
             (["show", String(first.id.prefix(8))], ["show", "--", String(first.id.prefix(8))]),
             (["search", "--json", "Tukhachevsky", "trial"], ["search", "--json", "--", "Tukhachevsky", "trial"]),
             (["search", "--limit", "2", "army"], ["search", "--limit", "2", "--", "army"]),
+            (["search", "Tukhachevsky", "--json", "--limit", "3"], ["search", "--json", "--limit", "3", "--", "Tukhachevsky"]),
             (["list", "--tag", "t", "--collection", "a/b"], ["list", "--tag", "t", "--collection", "a/b", "--source=-x"]),
             (["show", "zzzz"], ["show", "--", "zzzz"]),
         ]

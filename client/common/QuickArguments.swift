@@ -5,7 +5,8 @@
 /// the instructions of `gloss list` (callgrind, docs/PERFORMANCE.md). The commands run most often
 /// — `list`, `show`, `search` and `gloss sync` — read their arguments here first. Only the plain
 /// forms are read: `--NAME VALUE`, `--NAME=VALUE`, flags, and words that do not start with `-`,
-/// each option at most once. Anything else — help, `--version`, a short option, a typo, an empty
+/// each option at most once, options before, between or after the words (as ArgumentParser
+/// reads known options anywhere, also around an argument that takes the rest of the line). Anything else — help, `--version`, a short option, a typo, an empty
 /// value or one that starts with `-`, a repeated option, `--` — makes `read` give up, and
 /// ArgumentParser parses the command as always, errors and help included. Tests check that what
 /// each command reads here is what its parser reads.
@@ -19,10 +20,7 @@ public struct QuickArguments {
     /// - Parameters:
     ///   - options: the names of options that take a value.
     ///   - flags: the names of flags.
-    ///   - wordsEndOptions: an argument that takes the rest of the line (ArgumentParser's
-    ///     `.remaining`): options after the first word are given up on, since the parser would
-    ///     read them as words.
-    public init?(_ arguments: some Collection<String>, options: Set<String>, flags: Set<String>, wordsEndOptions: Bool = false) {
+    public init?(_ arguments: some Collection<String>, options: Set<String>, flags: Set<String>) {
         var rest = arguments[...]
         var seen: Set<String> = []
         while let argument = rest.popFirst() {
@@ -31,7 +29,6 @@ public struct QuickArguments {
                 words.append(argument)
                 continue
             }
-            if wordsEndOptions && !words.isEmpty { return nil }
             var name = argument
             var value: String?
             if let equals = argument.firstIndex(of: "=") {

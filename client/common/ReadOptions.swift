@@ -91,10 +91,10 @@ public struct SearchArguments: Equatable, Sendable {
         (self.home, self.json, self.query, self.limit) = (home, json, query, limit)
     }
 
-    /// Options, then the words (an option after the first word is the parser's to read: its
-    /// `.remaining` takes it as a word).
+    /// The words with the known options anywhere among them, as the parser's `.remaining`
+    /// reads them (it takes only unknown dash-prefixed inputs as words: those go to the parser).
     public init?(quick arguments: some Collection<String>) {
-        guard let q = QuickArguments(arguments, options: ["--home", "--limit"], flags: ["--json"], wordsEndOptions: true), !q.words.isEmpty
+        guard let q = QuickArguments(arguments, options: ["--home", "--limit"], flags: ["--json"]), !q.words.isEmpty
         else { return nil }
         (home, json, query) = (q.values["--home"], q.flags.contains("--json"), q.words)
         if let text = q.values["--limit"] {

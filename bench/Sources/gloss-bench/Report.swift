@@ -140,8 +140,10 @@ enum Report {
             | database sizes after the run: replica / server | \(mb(n("sqlite.size_replica"))) / \(mb(n("sqlite.size_server"))) | | | | |\(noKinto)
 
             The client gzips request bodies and asks for gzipped answers unless the daemon is on the
-            same machine (a loopback address), so the main rows, on loopback, move JSON as it is; the
-            gzipped rows show what compressing costs the same two processes.
+            same machine (a loopback address), so the main rows, on loopback, move JSON as it is
+            (there only request bodies of 64 KiB to 1 MiB are gzipped, such as the concurrent load's
+            pushes: see PERFORMANCE.md); the gzipped rows show what compressing costs the same two
+            processes.
             The bootstrap's raw column is the least the same work costs in SQLite (read the log rows,
             store and index the excerpts, store the annotations), so its ratio is Gloss ÷ raw time.
             Kinto's pull is not the same work as a bootstrap: its client only reads the records, while
