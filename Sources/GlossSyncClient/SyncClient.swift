@@ -82,7 +82,10 @@ public final class SyncClient {
     /// there compressing costs both processes CPU and saves no time (a push of 100k excerpts to
     /// a local daemon is about 15 % faster without it; docs/PERFORMANCE.md). `GLOSS_COMPRESS=1`
     /// or `0` decides instead (off suits a fast local network too).
-    public var compress: Bool
+    /// Set to false (as `GLOSS_COMPRESS=0` does), it also clears `gzipAnyway`: nothing is gzipped.
+    public var compress: Bool {
+        didSet { if !compress { gzipAnyway = nil } }
+    }
     /// Request bodies in this range of sizes are gzipped even when `compress` is off, unless
     /// `GLOSS_COMPRESS=0`. URLSession spins on a connection whose body did not go out in one
     /// write (see `startPush`) until the answer comes, which under load is a core's worth of

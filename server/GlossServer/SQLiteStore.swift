@@ -59,15 +59,29 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
         }
     }
 
-    /// Copies the WAL back into the database file and empties it, on the writer's queue (after
-    /// any write in progress): a daemon that stops leaves the file whole by itself — a copy of it
-    /// is a backup — and the next start has no WAL to read through. Without this, a daemon
-    /// stopped within a second of its last write left everything it stored in the WAL (a
-    /// 184 MB WAL beside a 4 KB database after a push of 100k excerpts), which every command
-    /// that opened the file kept, since closing a connection did not run either. The store
-    /// keeps working after it.
-    public func close() async {
-        await on(queue) { [db] in try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    /// Copies the WAL back into the database file, once the writes queued so far are done, so
+    /// that the file is whole by itself — a copy of it is a backup — and the next start has no
+    /// WAL to read through. Without this, a daemon stopped within a second of its last write left
+    /// everything it stored in the WAL (a 184 MB WAL beside a 4 KB database after a push of 100k
+    /// excerpts), and nothing copied it back: the connections were never closed, and a daemon
+    /// that only reads never checkpoints.
+    ///
+    /// `truncating` (a daemon that stops): the WAL is also emptied, which waits for readers; a
+    /// checkpoint the daemon is running is waited for (the copy runs on the checkpointer's
+    /// queue, behind it), and one that finds the database busy is tried again, for at most 5 s.
+    /// Without it (a `glossd user` or `token` command, possibly beside a running daemon): one
+    /// passive copy, which never holds up the daemon's writes. The store keeps working after it.
+    public func close(truncating: Bool) async {
+        await on(queue) {}  // the writes queued before now are done
+        let mode = truncating ? "TRUNCATE" : "PASSIVE"
+        for attempt in 0..<(truncating ? 50 : 1) {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(100)) }
+            // the result row: busy (1 when it could not finish), WAL frames, frames copied
+            let busy = await on(checkpointQueue) { [checkpointer] in
+                (try? checkpointer.first("PRAGMA wal_checkpoint(\(mode))") { $0.int(0) }) ?? 1
+            }
+            if busy == 0 { return }
+        }
     }
 
     /// Runs a read-only body on the next reader connection.

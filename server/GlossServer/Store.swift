@@ -132,13 +132,14 @@ public protocol SyncStore: Sendable {
     func backfill(collection: CollectionRecord) async throws -> [Change]
     /// Frees what the store caches in memory and can read again (called once the daemon is idle).
     func releaseMemory() async
-    /// Leaves the store's files complete before the process ends (the last request done).
-    func close() async
+    /// Leaves the store's files complete before the process ends (the last request done);
+    /// `truncating` when the daemon stops, not when a command that may run beside it ends.
+    func close(truncating: Bool) async
 }
 
 extension SyncStore {
     public func releaseMemory() async {}
-    public func close() async {}
+    public func close(truncating: Bool) async {}
 
     /// A user's own push with no collection involved: every change to the pusher.
     public func push(userID: String, changes: [Change]) async throws -> PushResult {

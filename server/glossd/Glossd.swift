@@ -27,7 +27,8 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store (migrating it), runs `body`, closes it.
-    func withService<T: Sendable>(limits: SyncLimits = SyncLimits(), _ body: @escaping @Sendable (SyncService) async throws -> T) async throws -> T {
+    /// `serving`: the daemon itself, which empties the WAL when it stops (see `SQLiteStore.close`).
+    func withService<T: Sendable>(limits: SyncLimits = SyncLimits(), serving: Bool = false, _ body: @escaping @Sendable (SyncService) async throws -> T) async throws -> T {
         let location = try location
         let now = Self.now
         if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
@@ -49,7 +50,7 @@ struct DatabaseOptions: ParsableArguments {
         let store = try SQLiteStore(path: location, now: now())
         let result: Result<T, any Error>
         do { result = .success(try await body(SyncService(store: store, limits: limits, now: now))) } catch { result = .failure(error) }
-        await store.close()
+        await store.close(truncating: serving)
         return try result.get()
     }
 

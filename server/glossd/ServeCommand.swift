@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "glossd")
         logger.logLevel = env["GLOSSD_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         let (finalLimits, finalLogger) = (limits, logger)
-        try await db.withService(limits: finalLimits) { service in
+        try await db.withService(limits: finalLimits, serving: true) { service in
             let app = buildApplication(
                 configuration: ServerConfiguration(
                     host: host, port: port, limits: finalLimits, pushTickets: !noPushTickets, idleRelease: idle), service: service,

@@ -192,7 +192,7 @@ enum SyncBench {
             let client = try SyncClient(replica: replica, url: daemon.url, token: daemon.token)
             client.pushWindow = pushWindow
             client.ticketedPush = ticketedPush
-            client.compress = gzip
+            if gzip { client.compress = true }  // else as a client to a daemon on this machine
             if let pushBatch { client.pushBatch = pushBatch }
             return (replica, client)
         }
@@ -259,7 +259,7 @@ enum SyncBench {
             (b, clientB) = (nil, nil)
             b = try Replica(home: dir + "/b\(run)")
             clientB = try SyncClient(replica: b, url: readerDaemon.url, token: daemon.token)
-            clientB.compress = gzip
+            if gzip { clientB.compress = true }
             bootstrapTimes[gzip, default: []].append(try await seconds { pulled = try await clientB.sync().pulled })
         }
         let bootstrap = median(bootstrapTimes[false]!), gzipBootstrap = median(bootstrapTimes[true]!)
