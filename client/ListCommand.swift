@@ -12,7 +12,7 @@ struct ListCommand: ParsableCommand {
 
     static func run(_ a: ListArguments) throws {
         let (tag, source, collection, limit) = (a.tag, a.source, a.collection, a.limit)
-        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
+        let replica = try GlobalOptions.openReplica(home: a.home)
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
         if tag != nil && collection != nil { throw ValidationError("give --tag or --collection, not both") }
         let tagName = try collection.map { try replica.tagName(forCollection: $0) } ?? tag

@@ -14,7 +14,7 @@ struct SearchCommand: ParsableCommand {
     static func run(_ a: SearchArguments) throws {
         let q = a.query.joined(separator: " ")
         guard !q.trimmingWhitespace().isEmpty else { throw ValidationError("give something to search for") }
-        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
+        let replica = try GlobalOptions.openReplica(home: a.home)
         let tty = !a.json && Output.stdoutIsTerminal
         let hits = try replica.search(q, limit: max(1, a.limit), open: tty ? "\u{1B}[1;33m" : "**", close: tty ? "\u{1B}[0m" : "**")
         if a.json { return try Output.json(hits) }

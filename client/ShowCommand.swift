@@ -11,7 +11,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws { try Self.run(options.values) }
 
     static func run(_ a: ShowArguments) throws {
-        let replica = try Replica(home: GlobalOptions.resolvedHome(a.home))
+        let replica = try GlobalOptions.openReplica(home: a.home)
         let r = try replica.record(excerptID: try replica.resolveExcerpt(a.id))
         if a.json { return try Output.json(r) }
         let c = r.citation

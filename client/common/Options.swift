@@ -20,7 +20,10 @@ public struct GlobalOptions: ParsableArguments {
         return NSHomeDirectory() + "/.local/share/gloss"
     }
 
-    public func openReplica() throws -> Replica { try Replica(home: resolvedHome) }
+    public func openReplica() throws -> Replica { try Self.openReplica(home: home) }
+
+    /// The replica in `home` as `resolvedHome` finds it (for commands run without the parser).
+    public static func openReplica(home: String?) throws -> Replica { try Replica(home: resolvedHome(home)) }
 }
 
 /// `--json`: print only JSON on stdout.

@@ -12,7 +12,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws { try await Self.sync(options.values) }
 
     static func sync(_ arguments: SyncArguments) async throws {
-        let replica = try Replica(home: GlobalOptions.resolvedHome(arguments.home))
+        let replica = try GlobalOptions.openReplica(home: arguments.home)
         let client = try SyncClient.forReplica(replica, timeout: arguments.timeout)
         let summary = try await client.sync()
         for message in summary.refused { Output.message("refused: \(message)") }
