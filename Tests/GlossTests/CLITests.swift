@@ -108,7 +108,7 @@ import Testing
         #expect(try loads("gloss-sync"))
         // without gloss-sync beside it, gloss says so
         let alone = TestSupport.tempDir("alone") + "/gloss"
-        try FileManager.default.copyItem(atPath: bin.appendingPathComponent("gloss").path, toPath: alone)
+        try copyExecutable(from: bin.appendingPathComponent("gloss").path, to: alone)
         let r = try runProcess(alone, ["sync", "--home", TestSupport.tempDir()])
         #expect(r.status == 1)
         #expect(r.stderr.contains("gloss-sync") && r.stderr.contains("install both"), "\(r.stderr)")

@@ -45,20 +45,12 @@ struct ProcessResult {
 
 /// Runs an executable to completion (bounded by `timeout` seconds) and captures its output.
 func runProcess(_ executable: String, _ args: [String], environment: [String: String] = [:], stdin: Data? = nil, timeout: Double = 60) throws -> ProcessResult {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "GLOSS_HOME")
     env.removeValue(forKey: "GLOSS_TOKEN")
     for (k, v) in environment { env[k] = v }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let input = Pipe()
-    p.standardInput = input
-    try p.run()
+    let p = try startProcess(executable, args, environment: env)
+    let out = p.standardOutput as! Pipe, err = p.standardError as! Pipe, input = p.standardInput as! Pipe
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try? input.fileHandleForWriting.close()
     // read both pipes concurrently so a full pipe cannot block the child
@@ -85,4 +77,52 @@ func runProcess(_ executable: String, _ args: [String], environment: [String: St
 /// Runs `gloss` with `--home home` appended.
 func gloss(_ home: String, _ args: String..., stdin: Data? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
     try runProcess(TestSupport.binDir.appendingPathComponent("gloss").path, args + ["--home", home], environment: environment, stdin: stdin)
+}
+
+/// Starts `executable` with fresh pipes for its standard streams.
+///
+/// An executable a test has just written (see `copyExecutable`) can fail to start with ETXTBSY
+/// ("Text file busy"): a process another test forks at that moment inherits the copy's open
+/// write descriptor until it calls exec. That lasts microseconds, so the start is retried,
+/// every 10 ms for at most 2 s; any other failure is thrown at once.
+func startProcess(_ executable: String, _ args: [String], environment: [String: String]) throws -> Process {
+    let deadline = Date().addingTimeInterval(2)
+    while true {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.environment = environment
+        p.standardOutput = Pipe()
+        p.standardError = Pipe()
+        p.standardInput = Pipe()
+        do {
+            try p.run()
+            return p
+        } catch let error as NSError {
+            let posix = error.userInfo[NSUnderlyingErrorKey] as? NSError
+            let busy = posix?.domain == NSPOSIXErrorDomain && posix?.code == Int(ETXTBSY)
+            guard busy, Date() < deadline else { throw error }
+            usleep(10_000)
+        }
+    }
+}
+
+/// Copies an executable to `destination` through a descriptor opened with O_CLOEXEC, so
+/// processes that other tests start meanwhile do not keep it open for writing past their exec.
+func copyExecutable(from source: String, to destination: String) throws {
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+    let fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    try bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            offset += n
+        }
+    }
 }
