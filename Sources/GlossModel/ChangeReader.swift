@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// A fast JSON reader for the sync protocol's hot paths: push bodies on the daemon and pull
 /// pages on the replica. It accepts the JSON `Change`'s `Codable` conformance accepts (unknown
 /// keys are skipped; nesting is bounded), and fails with a message naming the byte offset.
@@ -15,19 +21,42 @@ public struct ChangeReader {
     let b: [UInt8]
     var i = 0
     static let maxDepth = 64
+    /// Whether what was read since this was last set is byte for byte what `ChangeWriter`
+    /// writes for the values read: no whitespace, the writer's keys in the writer's order, its
+    /// escapes, valid UTF-8, no `null` where it writes a value (see `pushRequest`). Only
+    /// `pushRequest` sets it, before each change; other readers leave it false and skip the checks.
+    var canonical = false
+    /// The change id `change()` computes, for comparing with the one sent.
+    var idScratch: [UInt8] = []
 
     public init(_ bytes: [UInt8]) { b = bytes }
 
     // MARK: entry points
 
-    /// `{"changes": [Change, …]}`
+    /// `{"changes": [Change, …]}`, with each change's JSON as it was sent (`canonicalJSON`)
+    /// when that is exactly what `ChangeWriter` writes for it, as a Gloss client sends it: the
+    /// daemon stores those bytes instead of writing them again (writing them was a tenth of its
+    /// CPU in a push of excerpts). Anything else the reader accepts (spacing, other key orders,
+    /// unknown keys, other escapes, `null` for an absent value, a wrong change id) leaves nil.
     public static func pushRequest(_ bytes: [UInt8]) throws -> PushRequest {
         var r = ChangeReader(bytes)
+        r.idScratch.reserveCapacity(128)
         var changes: [Change]?
+        var sent: [String?] = []
         try r.object { key, r in
             if key == "changes" {
                 var list: [Change] = []
-                try r.array { r in list.append(try r.change()) }
+                try r.array { r in
+                    r.ws()
+                    let start = r.i
+                    r.canonical = true
+                    let change = try r.change()
+                    list.append(change)
+                    // the bytes are valid UTF-8: every string in them was checked
+                    let json = r.canonical ? r.b.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<r.i]), as: UTF8.self) } : nil
+                    assert(json == nil || json == ChangeWriter.json(change), "bytes taken as canonical differ from ChangeWriter's")
+                    sent.append(json)
+                }
                 changes = list
             } else {
                 try r.skipValue(depth: 1)
@@ -35,7 +64,9 @@ public struct ChangeReader {
         }
         try r.end()
         guard let changes else { throw r.error("missing field 'changes'") }
-        return PushRequest(changes: changes)
+        var request = PushRequest(changes: changes)
+        request.canonicalJSON = sent
+        return request
     }
 
     /// A push's answer: `{"acknowledged": [id, …], "conflicts", "serverStamp", "logged": [[first, last], …] | null}`
@@ -150,56 +181,84 @@ public struct ChangeReader {
         var excerptId: String?
         var tag: String?
         var present: Bool?
+        var id: Range<Int>?, escapedID: String?
+        var order = KeyOrder()
         let start = i
         try object { key, r in
             switch key {
+            case "id":
+                order.add(1)
+                if let range = try r.plainString() { id = range } else { escapedID = try r.string() }
             case "kind":
+                order.add(2)
                 kindAt = r.i
                 kind = try r.key()
-            case "stamp": stamp = try r.stamp()
-            case "base": base = try r.optionalStamp()
-            case "excerpt": excerpt = try r.excerpt()
-            case "note": note = try r.noteHeader()
-            case "body": body = try r.string()
-            case "deleted": deleted = try r.bool()
-            case "excerptId": excerptId = try r.string()
-            case "tag": tag = try r.string()
-            case "present": present = try r.bool()
-            default: try r.skipValue(depth: 2)
+            case "excerpt": order.add(3); excerpt = try r.excerpt()
+            case "note": order.add(4); note = try r.noteHeader()
+            case "body": order.add(5); body = try r.string()
+            case "deleted": order.add(6); deleted = try r.bool()
+            case "excerptId": order.add(7); excerptId = try r.string()
+            case "tag": order.add(8); tag = try r.string()
+            case "present": order.add(9); present = try r.bool()
+            case "stamp": order.add(10); stamp = try r.stamp()
+            case "base":
+                order.add(11)
+                base = try r.optionalStamp()
+                if base == nil { r.canonical = false }  // the writer leaves out an absent base
+            default: order.add(15); try r.skipValue(depth: 2)
             }
         }
         func need<T>(_ v: T?, _ name: String) throws -> T {
             guard let v else { throw JSONReadError(message: "missing field '\(name)' in a change", offset: start) }
             return v
         }
+        let change: Change
+        let expected: UInt64
         switch try need(kind, "kind") {
-        case "excerpt": return .excerpt(try need(excerpt, "excerpt"))
-        case "noteBody": return .noteBody(try need(note, "note"), body: try need(body, "body"), stamp: try need(stamp, "stamp"), base: base)
+        case "excerpt":
+            change = .excerpt(try need(excerpt, "excerpt"))
+            expected = KeyOrder.excerptChange
+            if base != nil { canonical = false }  // the writer writes no base for an excerpt
+        case "noteBody":
+            change = .noteBody(try need(note, "note"), body: try need(body, "body"), stamp: try need(stamp, "stamp"), base: base)
+            expected = KeyOrder.noteBodyChange
         case "noteDeleted":
-            return .noteDeleted(try need(note, "note"), deleted: try need(deleted, "deleted"), stamp: try need(stamp, "stamp"), base: base)
+            change = .noteDeleted(try need(note, "note"), deleted: try need(deleted, "deleted"), stamp: try need(stamp, "stamp"), base: base)
+            expected = KeyOrder.noteDeletedChange
         case "tag":
-            return .tag(
+            change = .tag(
                 excerptId: try need(excerptId, "excerptId"), name: try need(tag, "tag"), present: try need(present, "present"),
                 stamp: try need(stamp, "stamp"), base: base)
+            expected = KeyOrder.tagChange
         default:
             var again = self
             again.i = kindAt
             throw JSONReadError(message: "unknown change kind '\((try? again.string())?.prefix(40) ?? "")'", offset: start)
         }
+        if canonical {
+            // the writer writes the id the change has (readers work it out and ignore the sent one)
+            idScratch.removeAll(keepingCapacity: true)
+            change.writeID(into: &idScratch)
+            let sentID = id.map { b[$0].elementsEqual(idScratch) } ?? escapedID.map { $0.utf8.elementsEqual(idScratch) } ?? false
+            canonical = sentID && order.matches(base == nil ? expected : expected << 4 | 11)
+        }
+        return change
     }
 
     mutating func excerpt() throws -> Excerpt {
         var id: String?, text: String?, citation: Citation?, compilation = ""
+        var order = KeyOrder()
         let start = i
         try object { key, r in
             switch key {
-            case "id": id = try r.string()
-            case "text": text = try r.string()
-            case "citation": citation = try r.citation()
-            case "compilation": compilation = try r.optionalString() ?? ""
-            default: try r.skipValue(depth: 3)
+            case "id": order.add(1); id = try r.string()
+            case "text": order.add(2); text = try r.string()
+            case "compilation": order.add(3); compilation = try r.writtenString() ?? ""
+            case "citation": order.add(4); citation = try r.citation()
+            default: order.add(15); try r.skipValue(depth: 3)
             }
         }
+        if !order.matches(KeyOrder.excerpt) { canonical = false }
         guard let id, let text, let citation else { throw JSONReadError(message: "an excerpt needs 'id', 'text' and 'citation'", offset: start) }
         return Excerpt(id: id, text: text, citation: citation, compilation: compilation)
     }
@@ -207,20 +266,22 @@ public struct ChangeReader {
     mutating func citation() throws -> Citation {
         var c = Citation(raw: "")
         var raw: String?
+        var order = KeyOrder()
         let start = i
         try object { key, r in
             switch key {
-            case "raw": raw = try r.string()
-            case "authors": c.authors = try r.stringArray()
-            case "title": c.title = try r.optionalString() ?? ""
-            case "place": c.place = try r.optionalString() ?? ""
-            case "publisher": c.publisher = try r.optionalString() ?? ""
-            case "year": c.year = try r.optionalInt().map { Int($0) }
-            case "pages": c.pages = try r.optionalString() ?? ""
-            case "remarks": c.remarks = try r.stringArray()
-            default: try r.skipValue(depth: 4)
+            case "raw": order.add(1); raw = try r.string()
+            case "authors": order.add(2); c.authors = try r.stringArray()
+            case "title": order.add(3); c.title = try r.writtenString() ?? ""
+            case "place": order.add(4); c.place = try r.writtenString() ?? ""
+            case "publisher": order.add(5); c.publisher = try r.writtenString() ?? ""
+            case "year": order.add(6); c.year = try r.optionalInt().map { Int($0) }  // the writer writes null
+            case "pages": order.add(7); c.pages = try r.writtenString() ?? ""
+            case "remarks": order.add(8); c.remarks = try r.stringArray()
+            default: order.add(15); try r.skipValue(depth: 4)
             }
         }
+        if !order.matches(KeyOrder.citation) { canonical = false }
         guard let raw else { throw JSONReadError(message: "a citation needs 'raw'", offset: start) }
         c.raw = raw
         return c
@@ -228,16 +289,18 @@ public struct ChangeReader {
 
     mutating func noteHeader() throws -> NoteHeader {
         var id: String?, excerptId: String?, createdAt: Int64?, collection: String?
+        var order = KeyOrder()
         let start = i
         try object { key, r in
             switch key {
-            case "id": id = try r.string()
-            case "excerptId": excerptId = try r.string()
-            case "createdAt": createdAt = try r.int()
-            case "collection": collection = try r.optionalString()
-            default: try r.skipValue(depth: 3)
+            case "id": order.add(1); id = try r.string()
+            case "excerptId": order.add(2); excerptId = try r.string()
+            case "createdAt": order.add(3); createdAt = try r.int()
+            case "collection": order.add(4); collection = try r.writtenString()
+            default: order.add(15); try r.skipValue(depth: 3)
             }
         }
+        if !order.matches(collection == nil ? KeyOrder.note : KeyOrder.note << 4 | 4) { canonical = false }
         guard let id, let excerptId, let createdAt else { throw JSONReadError(message: "a note needs 'id', 'excerptId' and 'createdAt'", offset: start) }
         return NoteHeader(id: id, excerptId: excerptId, createdAt: createdAt, collection: collection)
     }
@@ -247,6 +310,8 @@ public struct ChangeReader {
     func error(_ message: String) -> JSONReadError { JSONReadError(message: message, offset: i) }
 
     mutating func ws() {
+        guard i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 else { return }
+        canonical = false  // the writer writes none
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
@@ -309,6 +374,7 @@ public struct ChangeReader {
     mutating func key() throws -> JSONKey {
         if let r = try plainString() { return b.withUnsafeBufferPointer { JSONKey(UnsafeBufferPointer(rebasing: $0[r])) } }
         var text = try string()
+        canonical = false  // the writer's keys need no escapes
         return text.withUTF8 { JSONKey($0) }
     }
 
@@ -353,6 +419,7 @@ public struct ChangeReader {
             i += 1
         }
         if !negative && !overflow { (v, overflow) = (0 as Int64).subtractingReportingOverflow(v) }
+        if negative && v == 0 { canonical = false }  // "-0": the writer writes 0
         // JSON has no leading zeros ("0" itself aside)
         guard i > digits, i - start <= 20, !overflow, b[digits] != 0x30 || i == digits + 1 else {
             throw JSONReadError(message: "expected an integer", offset: start)
@@ -365,11 +432,28 @@ public struct ChangeReader {
 
     mutating func optionalInt() throws -> Int64? { try isNull() ? nil : try int() }
     mutating func optionalString() throws -> String? { try isNull() ? nil : try string() }
+    /// A string the writer always writes (as "" when empty): `null` is read as nil, and is not
+    /// what the writer writes.
+    mutating func writtenString() throws -> String? {
+        if try isNull() {
+            canonical = false
+            return nil
+        }
+        return try string()
+    }
     mutating func optionalStamp() throws -> Stamp? { try isNull() ? nil : try stamp() }
 
     mutating func stamp() throws -> Stamp {
         let start = i
-        let stamp = try plainString().map { Stamp(utf8: b[$0]) } ?? Stamp(try string())
+        let stamp: Stamp?
+        if let r = try plainString() {
+            stamp = Stamp(utf8: b[r])
+            // the writer's hex digits are lowercase; the node is written as it is
+            if stamp != nil, b[r.lowerBound..<(r.lowerBound + 21)].contains(where: { (0x41...0x46).contains($0) }) { canonical = false }
+        } else {
+            stamp = Stamp(try string())
+            canonical = false
+        }
         guard let stamp else { throw JSONReadError(message: "malformed stamp", offset: start) }
         return stamp
     }
@@ -381,7 +465,7 @@ public struct ChangeReader {
     }
 
     mutating func string() throws -> String {
-        if let r = try plainString() { return String(decoding: b[r], as: UTF8.self) }
+        if let r = try plainString() { return text(b[r]) }
         try expect(UInt8(ascii: "\""))
         let start = i
         i = b.withUnsafeBufferPointer { JSONScan.plainRunEnd($0, from: start) }
@@ -392,7 +476,7 @@ public struct ChangeReader {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
-                return String(decoding: out, as: UTF8.self)
+                return text(out[...])
             }
             if c < 0x20 { throw error("control character in a string") }
             if c != UInt8(ascii: "\\") {
@@ -408,14 +492,19 @@ public struct ChangeReader {
             switch e {
             case UInt8(ascii: "\""): out.append(0x22)
             case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "/"): out.append(0x2F); canonical = false
+            case UInt8(ascii: "b"): out.append(0x08); canonical = false
+            case UInt8(ascii: "f"): out.append(0x0C); canonical = false
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
+                // the writer writes \u00xx (lowercase) for the control characters it has no
+                // short escape for, and nothing else as \u
+                let written = i + 4 <= b.count && b[i] == 0x30 && b[i + 1] == 0x30 && (b[i + 2] == 0x30 || b[i + 2] == 0x31)
+                    && !(0x41...0x46).contains(b[i + 3])
                 var scalar = try hex4()
+                if !written || scalar == 0x0A || scalar == 0x0D || scalar == 0x09 { canonical = false }
                 if (0xD800...0xDBFF).contains(scalar) {
                     guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw error("lone surrogate") }
                     i += 2
@@ -429,6 +518,18 @@ public struct ChangeReader {
             default: throw error("invalid escape")
             }
         }
+    }
+
+    /// A string's text; invalid UTF-8 is repaired to U+FFFD (and is not what the writer writes).
+    @inline(__always)
+    mutating func text(_ bytes: ArraySlice<UInt8>) -> String {
+        var s = String(decoding: bytes, as: UTF8.self)
+        // a repair changes the bytes, not always their number (String(validating:) was twice
+        // as slow as decoding and comparing)
+        if canonical, s.utf8.count != bytes.count || !s.withUTF8({ u in bytes.withUnsafeBufferPointer { b in u.isEmpty || memcmp(u.baseAddress!, b.baseAddress!, u.count) == 0 } }) {
+            canonical = false
+        }
+        return s
     }
 
     mutating func hex4() throws -> UInt32 {
@@ -451,6 +552,7 @@ public struct ChangeReader {
 
     /// Skips any JSON value, refusing nesting deeper than `maxDepth`.
     mutating func skipValue(depth: Int) throws {
+        canonical = false  // a key the writer does not write
         guard depth < Self.maxDepth else { throw error("JSON nested too deeply") }
         switch try peek() {
         case UInt8(ascii: "{"): try object { _, r in try r.skipValue(depth: depth + 1) }
@@ -464,6 +566,32 @@ public struct ChangeReader {
             if i == start { throw error("unexpected character") }
         }
     }
+}
+
+/// The keys of one object in the order they came, as 4-bit codes (1–14 for the keys a reader
+/// knows, 15 for any other), compared with the writer's order.
+struct KeyOrder {
+    var bits: UInt64 = 0
+    var count = 0
+
+    mutating func add(_ code: UInt64) {
+        bits = bits << 4 | code
+        count += 1
+    }
+
+    /// Whether the keys came exactly in the order `expected` packs (no code is 0, so the
+    /// packing of at most 16 keys is unambiguous).
+    func matches(_ expected: UInt64) -> Bool { count <= 16 && bits == expected }
+
+    static func packed(_ codes: UInt64...) -> UInt64 { codes.reduce(0) { $0 << 4 | $1 } }
+    // ChangeWriter's orders (a change's base and a note's collection follow when present)
+    static let excerptChange = packed(1, 2, 3)  // id, kind, excerpt
+    static let noteBodyChange = packed(1, 2, 4, 5, 10)  // id, kind, note, body, stamp
+    static let noteDeletedChange = packed(1, 2, 4, 6, 10)  // id, kind, note, deleted, stamp
+    static let tagChange = packed(1, 2, 7, 8, 9, 10)  // id, kind, excerptId, tag, present, stamp
+    static let excerpt = packed(1, 2, 3, 4)  // id, text, compilation, citation
+    static let citation = packed(1, 2, 3, 4, 5, 6, 7, 8)  // raw, authors, title, place, publisher, year, pages, remarks
+    static let note = packed(1, 2, 3)  // id, excerptId, createdAt
 }
 
 /// An object key as the reader saw it: its UTF-8 bytes, up to 16, packed in two words (a longer

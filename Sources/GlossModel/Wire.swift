@@ -3,7 +3,12 @@
 /// `POST /v1/push` body: a batch of outbox changes.
 public struct PushRequest: Sendable, Codable {
     public var changes: [Change]
+    /// Not sent: for each change, its JSON as the client sent it when that is exactly what
+    /// `ChangeWriter` writes for it (nil otherwise); `ChangeReader.pushRequest` sets it, and the
+    /// daemon stores those bytes rather than writing the change again.
+    public var canonicalJSON: [String?]?
     public init(changes: [Change]) { self.changes = changes }
+    enum CodingKeys: String, CodingKey { case changes }
 }
 
 /// The answer to `POST /v1/pushes`: the ticket to fetch the push's outcome with

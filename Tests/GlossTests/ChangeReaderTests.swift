@@ -119,6 +119,71 @@ import Testing
         #expect(throws: JSONReadError.self) { try ChangeReader.pushRequest(exponent) }
     }
 
+    /// The daemon stores a pushed change's bytes as they came only when they are exactly what
+    /// the writer writes for the change the reader made of them; any other spelling of the same
+    /// change is read the same and written again.
+    @Test func onlyTheWritersOwnBytesAreKeptAsSent() throws {
+        var rng = SeededRandom(seed: 42)
+        let changes = (0..<500).map { _ in Self.randomChange(&rng) }
+        let request = try ChangeReader.pushRequest(ChangeWriter.pushBody(changes))
+        #expect(request.canonicalJSON == changes.map { ChangeWriter.json($0) })
+        // JSONEncoder's key order and escapes are its own: taken only where they equal the writer's
+        let encoded = try ChangeReader.pushRequest(Array(try JSONEncoder().encode(PushRequest(changes: changes))))
+        #expect(encoded.changes == changes)
+        #expect(zip(encoded.canonicalJSON ?? [], changes).allSatisfy { $0 == nil || $0 == ChangeWriter.json($1) })
+        #expect(encoded.canonicalJSON?.count == changes.count)
+
+        let stamp = Stamp(wall: 0xabcdef, counter: 0x1f, node: "node-1")
+        let header = NoteHeader(id: "n1", excerptId: "e1", createdAt: 0)
+        let excerpt = Excerpt(text: "a/b", citation: Citation(raw: "R", authors: ["A"], title: "", year: nil, pages: "", remarks: []), compilation: "")
+        let tag = Change.tag(excerptId: "e1", name: "t", present: true, stamp: stamp, base: nil)
+        let note = Change.noteBody(header, body: "line\nnext\u{8}\u{1f}/", stamp: stamp, base: stamp)
+        // spacing around the change's object is not part of it
+        let spaced = try ChangeReader.pushRequest(Array("{\"changes\":[ \(ChangeWriter.json(tag))\n]}".utf8))
+        #expect(spaced.canonicalJSON == [ChangeWriter.json(tag)])
+        // each spelling reads as the change and is not the writer's
+        let spellings: [(Change, (String) -> String)] = [
+            (tag, { String($0.dropLast()) + " }" }),
+            (tag, { $0.replacingOccurrences(of: "{\"id\":", with: "{ \"id\":") }),
+            (tag, { $0.replacingOccurrences(of: ":true", with: ": true") }),
+            (tag, { String($0.dropLast()) + ",\"extra\":1}" }),
+            (tag, { String($0.dropLast()) + ",\"base\":null}" }),
+            (tag, { $0.replacingOccurrences(of: "t:e1:t@", with: "t:e1:x@") }),  // an id not the change's
+            (tag, { "{" + $0[$0.range(of: #""kind""#)!.lowerBound...] }),  // no id
+            (tag, { $0.replacingOccurrences(of: "abcdef", with: "ABCDEF") }),
+            (tag, { $0.replacingOccurrences(of: #""excerptId":"e1","tag":"t""#, with: #""tag":"t","excerptId":"e1""#) }),
+            (tag, { $0.replacingOccurrences(of: #""tag":"t""#, with: #""tag":"\u0074""#) }),
+            (tag, { $0.replacingOccurrences(of: #""kind""#, with: #""\u006bind""#) }),
+            (.excerpt(excerpt), { $0.replacingOccurrences(of: #""compilation":"""#, with: #""compilation":null"#) }),
+            (.excerpt(excerpt), { $0.replacingOccurrences(of: #""title":"""#, with: #""title":null"#) }),
+            (.excerpt(excerpt), { $0.replacingOccurrences(of: #"a/b"#, with: #"a\/b"#) }),
+            (.excerpt(excerpt), { $0.replacingOccurrences(of: #""remarks":[]"#, with: #""remarks":[],"more":{}"#) }),
+            (.excerpt(excerpt), { String($0.dropLast()) + #","base":"\#(stamp)"}"# }),
+            (note, { $0.replacingOccurrences(of: #"\n"#, with: #"\u000a"#) }),
+            (note, { $0.replacingOccurrences(of: #"\u0008"#, with: #"\b"#) }),
+            (note, { $0.replacingOccurrences(of: #"\u001f"#, with: #"\u001F"#) }),
+            (note, { $0.replacingOccurrences(of: #""createdAt":0"#, with: #""createdAt":-0"#) }),
+            (note, { $0.replacingOccurrences(of: #""createdAt":0"#, with: #""createdAt":0,"collection":null"#) }),
+            (note, { $0.replacingOccurrences(of: #","base":"#, with: #" ,"base":"#) }),
+        ]
+        for (i, (change, respell)) in spellings.enumerated() {
+            let json = ChangeWriter.json(change)
+            let other = respell(json)
+            #expect(other != json, "spelling \(i) changed nothing")
+            let read = try ChangeReader.pushRequest(Array("{\"changes\":[\(other)]}".utf8))
+            #expect(read.changes == [change], "spelling \(i): \(other)")
+            #expect(read.canonicalJSON == [nil], "spelling \(i): \(other)")
+            // the writer's own spelling of the same change is kept
+            #expect(try ChangeReader.pushRequest(Array("{\"changes\":[\(json)]}".utf8)).canonicalJSON == [json])
+        }
+        // invalid UTF-8 is repaired, and the repaired text is written again
+        var broken = Array(ChangeWriter.json(tag).utf8)
+        broken.insert(0xFF, at: broken.firstRange(of: Array(#""tag":"t"#.utf8))!.upperBound)
+        let repaired = try ChangeReader.pushRequest(Array(#"{"changes":["#.utf8) + broken + Array("]}".utf8))
+        #expect(repaired.canonicalJSON == [nil])
+        #expect(repaired.changes == [.tag(excerptId: "e1", name: "t\u{FFFD}", present: true, stamp: stamp, base: nil)])
+    }
+
     @Test func pullPagesRoundTrip() throws {
         var rng = SeededRandom(seed: 7)
         let page = PullResponse(

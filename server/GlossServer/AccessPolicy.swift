@@ -45,7 +45,9 @@ public enum AccessPolicy {
         return names
     }
 
-    public static func plan(_ changes: [Change], context: Context) -> (deliveries: [Delivery], refused: [RefusedChange]) {
+    /// `json`: each change's JSON as the push brought it (`PushRequest.canonicalJSON`), passed on
+    /// with the deliveries of the change as it is.
+    public static func plan(_ changes: [Change], json: [String?]? = nil, context: Context) -> (deliveries: [Delivery], refused: [RefusedChange]) {
         let me = context.pusher.userID
         var out: [Delivery] = []
         var refused: [RefusedChange] = []
@@ -78,13 +80,14 @@ public enum AccessPolicy {
             }
         }
 
-        for change in changes {
+        for (index, change) in changes.enumerated() {
+            let sent = json.flatMap { $0.indices.contains(index) ? $0[index] : nil }
             switch change {
             case .excerpt:
-                out.append(Delivery(recipient: me, item: .change(change), via: nil))
+                out.append(Delivery(recipient: me, item: .change(change), via: nil, json: sent))
             case .noteBody(let h, _, _, _), .noteDeleted(let h, _, _, _):
                 guard let name = h.collection else {
-                    out.append(Delivery(recipient: me, item: .change(change), via: nil))
+                    out.append(Delivery(recipient: me, item: .change(change), via: nil, json: sent))
                     continue
                 }
                 guard let c = mayWrite(name, change) else { continue }
@@ -93,7 +96,7 @@ public enum AccessPolicy {
                 let excerpt = present ? e : nil
                 if !name.utf8.contains(UInt8(ascii: "/")) {
                     guard let c = context.ownedByTag[name] else {
-                        out.append(Delivery(recipient: me, item: .change(change), via: nil))
+                        out.append(Delivery(recipient: me, item: .change(change), via: nil, json: sent))
                         continue
                     }
                     let linked = Change.tag(excerptId: e, name: c.name, present: present, stamp: stamp, base: base)

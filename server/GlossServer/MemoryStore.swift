@@ -68,7 +68,7 @@ public actor MemoryStore: SyncStore {
                 let mine = d.recipient == pusherID
                 if mine { result.acknowledged.append(change.id) }
                 let inserted = append(
-                    d.recipient, id: change.id, json: try ChangeJSON.encode(change), field: change.field?.description,
+                    d.recipient, id: change.id, json: try d.json ?? ChangeJSON.encode(change), field: change.field?.description,
                     collection: ChangeJSON.noteCollection(change), via: d.via)
                 guard let inserted else {
                     if mine { result.duplicates += 1 }

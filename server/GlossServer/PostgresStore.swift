@@ -243,7 +243,7 @@ public final class PostgresStore: SyncStore {
             fields.append(c.field?.description ?? "")
             collections.append(ChangeJSON.noteCollection(c) ?? "")
             vias.append(d.via ?? "")
-            payloads.append(ChangeWriter.json(c))
+            payloads.append(d.json ?? ChangeWriter.json(c))
         }
         var inserted: [UserKey: Int64] = [:]
         for try await (seq, user, id) in try await conn.query(

@@ -259,7 +259,7 @@ public final class SQLiteStore: SyncStore, @unchecked Sendable {
                 id = c.id
                 kind = c.kindName
                 excerptID = c.excerptId
-                json = ChangeWriter.json(c)
+                json = d.json ?? ChangeWriter.json(c)
                 key = c.field?.description
                 collection = ChangeJSON.noteCollection(c)
                 stamp = c.stamp?.description

@@ -69,10 +69,14 @@ public struct Delivery: Sendable, Equatable {
     public var recipient: String
     public var item: Item
     public var via: String?
-    public init(recipient: String, item: Item, via: String?) {
+    /// The change's JSON as `ChangeWriter` writes it, when the push brought it (stores write it
+    /// themselves otherwise).
+    public var json: String?
+    public init(recipient: String, item: Item, via: String?, json: String? = nil) {
         self.recipient = recipient
         self.item = item
         self.via = via
+        self.json = json
     }
 }
 

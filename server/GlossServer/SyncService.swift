@@ -86,7 +86,7 @@ public final class SyncService: Sendable {
         if hasPlainTags {
             for c in try await store.collections(of: user.userID) where c.ownerID == user.userID { ownedByTag[c.tag] = c }
         }
-        let (deliveries, refused) = AccessPolicy.plan(request.changes, context: .init(pusher: user, byName: byName, ownedByTag: ownedByTag))
+        let (deliveries, refused) = AccessPolicy.plan(request.changes, json: request.canonicalJSON, context: .init(pusher: user, byName: byName, ownedByTag: ownedByTag))
         if !refused.isEmpty {
             throw SyncError(
                 403, "forbidden", "\(refused.count) change(s) of this batch are not allowed (see 'refused'); nothing in the batch was stored",
