@@ -126,11 +126,11 @@ import Testing
         var rng = SeededRandom(seed: 42)
         let changes = (0..<500).map { _ in Self.randomChange(&rng) }
         let request = try ChangeReader.pushRequest(ChangeWriter.pushBody(changes))
-        #expect(request.canonicalJSON == changes.map { ChangeWriter.json($0) })
+        #expect(Self.bytes(request.canonicalJSON) == changes.map { Array(ChangeWriter.json($0).utf8) })
         // JSONEncoder's key order and escapes are its own: taken only where they equal the writer's
         let encoded = try ChangeReader.pushRequest(Array(try JSONEncoder().encode(PushRequest(changes: changes))))
         #expect(encoded.changes == changes)
-        #expect(zip(encoded.canonicalJSON ?? [], changes).allSatisfy { $0 == nil || $0 == ChangeWriter.json($1) })
+        #expect(zip(encoded.canonicalJSON ?? [], changes).allSatisfy { $0 == nil || $0!.utf8.elementsEqual(ChangeWriter.json($1).utf8) })
         #expect(encoded.canonicalJSON?.count == changes.count)
 
         let stamp = Stamp(wall: 0xabcdef, counter: 0x1f, node: "node-1")
@@ -140,7 +140,7 @@ import Testing
         let note = Change.noteBody(header, body: "line\nnext\u{8}\u{1f}/", stamp: stamp, base: stamp)
         // spacing around the change's object is not part of it
         let spaced = try ChangeReader.pushRequest(Array("{\"changes\":[ \(ChangeWriter.json(tag))\n]}".utf8))
-        #expect(spaced.canonicalJSON == [ChangeWriter.json(tag)])
+        #expect(Self.bytes(spaced.canonicalJSON) == [Array(ChangeWriter.json(tag).utf8)])
         // each spelling reads as the change and is not the writer's
         let spellings: [(Change, (String) -> String)] = [
             (tag, { String($0.dropLast()) + " }" }),
@@ -174,7 +174,7 @@ import Testing
             #expect(read.changes == [change], "spelling \(i): \(other)")
             #expect(read.canonicalJSON == [nil], "spelling \(i): \(other)")
             // the writer's own spelling of the same change is kept
-            #expect(try ChangeReader.pushRequest(Array("{\"changes\":[\(json)]}".utf8)).canonicalJSON == [json])
+            #expect(Self.bytes(try ChangeReader.pushRequest(Array("{\"changes\":[\(json)]}".utf8)).canonicalJSON) == [Array(json.utf8)])
         }
         // invalid UTF-8 is repaired, and the repaired text is written again
         var broken = Array(ChangeWriter.json(tag).utf8)
@@ -182,7 +182,40 @@ import Testing
         let repaired = try ChangeReader.pushRequest(Array(#"{"changes":["#.utf8) + broken + Array("]}".utf8))
         #expect(repaired.canonicalJSON == [nil])
         #expect(repaired.changes == [.tag(excerptId: "e1", name: "t\u{FFFD}", present: true, stamp: stamp, base: nil)])
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF0, 0x9F, 0x98]] {  // overlong, surrogate, above U+10FFFF, cut short
+            var json = Array(ChangeWriter.json(tag).utf8)
+            json.insert(contentsOf: bad, at: json.firstRange(of: Array(#""tag":"t"#.utf8))!.upperBound)
+            #expect(try ChangeReader.pushRequest(Array(#"{"changes":["#.utf8) + json + Array("]}".utf8)).canonicalJSON == [nil], "\(bad)")
+        }
+
+        // what the writer writes for the rarer characters is kept; other spellings of them are not
+        let rare = Change.tag(excerptId: "e1", name: "\u{0}\u{1F}\u{7F}\u{1F600}\\\"", present: false, stamp: stamp, base: nil)
+        let rareJSON = ChangeWriter.json(rare)
+        #expect(rareJSON.contains(#"\u0000\u001f"#) && rareJSON.contains("\u{7F}") && rareJSON.contains("\u{1F600}"))
+        #expect(Self.bytes(try ChangeReader.pushRequest(Array("{\"changes\":[\(rareJSON)]}".utf8)).canonicalJSON) == [Array(rareJSON.utf8)])
+        for other in [rareJSON.replacingOccurrences(of: "\u{7F}", with: #"\u007f"#), rareJSON.replacingOccurrences(of: "\u{1F600}", with: #"\ud83d\ude00"#),
+                      rareJSON.replacingOccurrences(of: #"\u001f"#, with: #"\u001F"#)] {
+            let read = try ChangeReader.pushRequest(Array("{\"changes\":[\(other)]}".utf8))
+            #expect(read.changes == [rare])
+            #expect(other != rareJSON)
+            #expect(read.canonicalJSON == [nil], "\(other)")
+        }
+        // the change id of this tag holds escapes: compared once unescaped, and kept
+        #expect(rareJSON.hasPrefix(#"{"id":"t:e1:\u0000"#))
+
+        // more keys than the order holds: not the writer's
+        let many = String(ChangeWriter.json(tag).dropLast()) + (0..<20).map { #","k\#($0)":0"# }.joined() + "}"
+        #expect(try ChangeReader.pushRequest(Array("{\"changes\":[\(many)]}".utf8)).canonicalJSON == [nil])
+
+        // "changes" twice: the last list counts, and so do its bytes, one per change
+        let other = Change.tag(excerptId: "e1", name: "u", present: false, stamp: stamp, base: nil)
+        let twice = try ChangeReader.pushRequest(Array("{\"changes\":[\(ChangeWriter.json(tag))],\"changes\":[\(ChangeWriter.json(other))]}".utf8))
+        #expect(twice.changes == [other])
+        #expect(Self.bytes(twice.canonicalJSON) == [Array(ChangeWriter.json(other).utf8)])
     }
+
+    /// Kept bytes as bytes: `String ==` holds canonically equivalent Unicode equal.
+    static func bytes(_ json: [String?]?) -> [[UInt8]?]? { json?.map { $0.map { Array($0.utf8) } } }
 
     @Test func pullPagesRoundTrip() throws {
         var rng = SeededRandom(seed: 7)

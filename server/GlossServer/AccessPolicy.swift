@@ -80,8 +80,9 @@ public enum AccessPolicy {
             }
         }
 
+        let json = json?.count == changes.count ? json : nil  // one per change, or none used
         for (index, change) in changes.enumerated() {
-            let sent = json.flatMap { $0.indices.contains(index) ? $0[index] : nil }
+            let sent = json?[index]
             switch change {
             case .excerpt:
                 out.append(Delivery(recipient: me, item: .change(change), via: nil, json: sent))
