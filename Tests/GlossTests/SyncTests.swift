@@ -525,6 +525,24 @@ import Testing
         let health = try await rawGet(daemon.url + "/healthz")
         #expect(health == 200, "the daemon is still healthy")
     }
+
+    /// glossd stores a pushed change's bytes as sent when they are the canonical JSON: a body
+    /// that lists changes twice must not get the first list's bytes stored for the second's
+    /// changes (a change nobody validated would be served under another's id).
+    @Test func aPushListingChangesTwiceStoresOnlyWhatItCounts() async throws {
+        let daemon = try Daemon()
+        let token = try daemon.addUser("alice")
+        let stamp = Stamp(wall: 1_700_000_000_000, counter: 0, node: "r1")
+        let counted = Change.tag(excerptId: String(repeating: "a", count: 32), name: "kept", present: true, stamp: stamp, base: nil)
+        let ignored = Change.tag(excerptId: String(repeating: "b", count: 32), name: "smuggled", present: true, stamp: stamp, base: nil)
+        let body = "{\"changes\":[\(ChangeWriter.json(ignored))],\"changes\":[\(ChangeWriter.json(counted))]}"
+        let pushed = try await rawPost(daemon.url + "/v1/push", token: token, body: Data(body.utf8))
+        #expect(pushed.status == 200, "\(String(decoding: pushed.body, as: UTF8.self))")
+        let pulled = try await rawPost(daemon.url + "/v1/pull", token: token, body: Data("{\"after\":0}".utf8))
+        let page = try ChangeReader.pullResponse(Array(pulled.body))
+        #expect(page.changes.map(\.change) == [counted])
+        #expect(!String(decoding: pulled.body, as: UTF8.self).contains("smuggled"))
+    }
 }
 
 
