@@ -12,7 +12,9 @@ public struct OutboxPosition: Sendable, Equatable {
 
 /// A batch of unsent changes (ids and JSON) and the outbox positions before and after it.
 public struct OutboxBatch: Sendable {
-    public var changes: [(id: String, json: String)]
+    /// Each change's id and its JSON's bytes (a push body is made of them; a String each was a
+    /// UTF-8 check and a copy more per change)
+    public var changes: [(id: String, json: [UInt8])]
     public var start: OutboxPosition
     public var end: OutboxPosition
     public var isEmpty: Bool { changes.isEmpty }
@@ -26,7 +28,7 @@ extension Replica {
     /// arrives after them), then field changes in the order they were made.
     public func outboxBatch(limit: Int) throws -> [Change] {
         try outboxJSONBatch(limit: limit).changes.map { entry in
-            var reader = ChangeReader(Array(entry.json.utf8))
+            var reader = ChangeReader(entry.json)
             return try reader.change()
         }
     }
@@ -47,17 +49,17 @@ extension Replica {
         // field changes acknowledged but not yet purged are skipped
         end.outboxSeq = max(end.outboxSeq, try acknowledgedOutboxSeq())
         let from = end
-        var changes: [(id: String, json: String)] = []
+        var changes: [(id: String, json: [UInt8])] = []
         var bytes = 0
         let maxBytes = max(1, maxBytes)  // at least one change per batch
         /// Steps `sql` and adds what `row` makes of each row, until `limit` or `maxBytes`.
-        func read(_ sql: String, after seq: Int64, _ row: (Statement) -> (id: String, json: String)) throws {
+        func read(_ sql: String, after seq: Int64, _ row: (Statement) -> (id: String, json: [UInt8])) throws {
             let statement = try db.prepare(sql)
             defer { statement.reset() }
             try statement.bind([.int(seq), .int(Int64(limit - changes.count))])
             while bytes < maxBytes, try statement.step() {
                 let change = row(statement)
-                bytes += change.json.utf8.count
+                bytes += change.json.count
                 changes.append(change)
             }
         }
@@ -65,14 +67,18 @@ extension Replica {
             "SELECT \(Replica.excerptColumns), e.seq FROM excerpt_outbox o JOIN excerpt e ON e.seq = o.seq JOIN source s ON s.id = e.source_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?",
             after: from.excerptSeq
         ) { s in
-            let change = Change.excerpt(readExcerpt(s))
+            let excerpt = readExcerpt(s)
+            let change = Change.excerpt(excerpt)
             end.excerptSeq = s.int(Replica.excerptColumnCount)
-            return (change.id, ChangeWriter.json(change))
+            var json = [UInt8]()
+            json.reserveCapacity(excerpt.text.utf8.count + 2 * excerpt.citation.raw.utf8.count + 512)
+            ChangeWriter.write(change, into: &json)
+            return (change.id, json)
         }
         if changes.count < limit, bytes < maxBytes {
             try read("SELECT change_id, payload, seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", after: from.outboxSeq) { s in
                 end.outboxSeq = s.int(2)
-                return (s.text(0), s.text(1))
+                return (s.text(0), s.textBytes(1))
             }
         }
         return OutboxBatch(changes: changes, start: from, end: end)

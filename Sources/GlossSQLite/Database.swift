@@ -261,6 +261,12 @@ public final class Statement {
     }
 
     public func optionalText(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
+
+    /// A text column's bytes as stored, without making a String of them.
+    public func textBytes(_ col: Int32) -> [UInt8] {
+        guard let p = sqlite3_column_text(stmt, col) else { return [] }
+        return Array(UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, col))))
+    }
 }
 
 /// The schema version on disk is newer than this binary knows.

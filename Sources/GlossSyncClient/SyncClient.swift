@@ -236,10 +236,10 @@ public final class SyncClient {
         if batch.isEmpty { return nil }
         mark("read outbox \(batch.count)")
         var body = Array("{\"changes\":[".utf8)
-        body.reserveCapacity(batch.changes.reduce(16) { $0 + $1.json.utf8.count + 1 })
+        body.reserveCapacity(batch.changes.reduce(16) { $0 + $1.json.count + 1 })
         for (i, c) in batch.changes.enumerated() {
             if i > 0 { body.append(UInt8(ascii: ",")) }
-            body += c.json.utf8
+            body += c.json
         }
         body += Array("]}".utf8)
         mark("build body \(body.count) B")
