@@ -41,36 +41,34 @@ public struct ChangeReader {
     public static func pushRequest(_ bytes: [UInt8]) throws -> PushRequest {
         var r = ChangeReader(bytes)
         r.idScratch.reserveCapacity(128)
-        var changes: [Change]?
-        var sent: [String?] = []
+        // a repeated "changes" counts as its last value, its kept bytes with it (found in review:
+        // bytes kept across both lined another change's bytes up with the last list)
+        var read: (changes: [Change], json: [String?])?
         try r.object { key, r in
             if key == "changes" {
-                // a repeated "changes" counts as its last value, bytes and all (found in review:
-                // bytes kept across both lined another change's bytes up with the last list)
-                var list: [Change] = []
+                var changes: [Change] = []
                 var kept: [String?] = []
                 try r.array { r in
                     r.ws()
                     let start = r.i
                     r.canonical = true
                     let change = try r.change()
-                    list.append(change)
+                    changes.append(change)
                     // the bytes are valid UTF-8: every string in them was checked
-                    let json = r.canonical ? r.b.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<r.i]), as: UTF8.self) } : nil
+                    let json = r.canonical ? String(decoding: r.b[start..<r.i], as: UTF8.self) : nil
                     // bytes, not String ==, which holds canonically equivalent Unicode equal
                     assert(json == nil || json!.utf8.elementsEqual(ChangeWriter.json(change).utf8), "bytes taken as canonical differ from ChangeWriter's")
                     kept.append(json)
                 }
-                changes = list
-                sent = kept
+                read = (changes, kept)
             } else {
                 try r.skipValue(depth: 1)
             }
         }
         try r.end()
-        guard let changes else { throw r.error("missing field 'changes'") }
-        var request = PushRequest(changes: changes)
-        request.canonicalJSON = sent
+        guard let read else { throw r.error("missing field 'changes'") }
+        var request = PushRequest(changes: read.changes)
+        request.canonicalJSON = read.json
         return request
     }
 
