@@ -67,13 +67,10 @@ extension Replica {
             "SELECT \(Replica.excerptColumns), e.seq FROM excerpt_outbox o JOIN excerpt e ON e.seq = o.seq JOIN source s ON s.id = e.source_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?",
             after: from.excerptSeq
         ) { s in
-            let excerpt = readExcerpt(s)
-            let change = Change.excerpt(excerpt)
             end.excerptSeq = s.int(Replica.excerptColumnCount)
             var json = [UInt8]()
-            json.reserveCapacity(excerpt.text.utf8.count + 2 * excerpt.citation.raw.utf8.count + 512)
-            ChangeWriter.write(change, into: &json)
-            return (change.id, json)
+            let id = Replica.writeExcerptChange(s, into: &json)
+            return (id, json)
         }
         if changes.count < limit, bytes < maxBytes {
             try read("SELECT change_id, payload, seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", after: from.outboxSeq) { s in

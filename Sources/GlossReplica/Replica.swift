@@ -411,6 +411,20 @@ public final class Replica {
         return Excerpt(id: s.text(col), text: s.text(col + 1), citation: citation, compilation: s.text(col + 5))
     }
 
+    /// The excerpt change of the row at `excerptColumns` (from `col`), written into `out` as
+    /// `ChangeWriter.write(.excerpt(readExcerpt(s)))` writes it, from the columns' bytes without
+    /// making Strings of them; returns the change's id.
+    static func writeExcerptChange(_ s: Statement, from col: Int32 = 0, into out: inout [UInt8]) -> String {
+        let text = s.textBuffer(col + 1), raw = s.textBuffer(col + 2)
+        out.reserveCapacity(out.count + text.count + 2 * raw.count + 512)
+        let fields = ExcerptFieldBytes(
+            id: s.textBuffer(col), text: text, compilation: s.textBuffer(col + 5), raw: raw,
+            authors: JSONText.decodeStrings(s.textBuffer(col + 6)), title: s.textBuffer(col + 7), place: s.textBuffer(col + 8),
+            publisher: s.textBuffer(col + 9), year: s.optionalInt(col + 10), pages: s.textBuffer(col + 3),
+            remarks: JSONText.decodeStrings(s.textBuffer(col + 4)))
+        return ChangeWriter.writeExcerptChange(fields, into: &out)
+    }
+
     public func excerpt(id: String) throws -> Excerpt? {
         try db.first("SELECT \(Replica.excerptColumns) FROM excerpt e JOIN source s ON s.id = e.source_id WHERE e.id = ?", [.text(id)]) {
             readExcerpt($0)

@@ -35,8 +35,13 @@ enum JSONText {
     }
 
     static func decodeStrings(_ text: String) -> [String] {
-        if text == "[]" || text.isEmpty { return [] }
-        var reader = ChangeReader(Array(text.utf8))
+        var text = text
+        return text.withUTF8 { decodeStrings($0) }
+    }
+
+    static func decodeStrings(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+        if bytes.isEmpty || (bytes.count == 2 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "]")) { return [] }
+        var reader = ChangeReader(Array(bytes))
         return (try? reader.stringArray()) ?? []
     }
 }

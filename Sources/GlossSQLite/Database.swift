@@ -262,6 +262,14 @@ public final class Statement {
 
     public func optionalText(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
 
+    /// A text column's bytes in SQLite's own buffer, without copying them. Valid only until the
+    /// statement steps, resets or is finalized, or the same column is read again as another type
+    /// (reading other columns leaves it valid): use it before any of those.
+    public func textBuffer(_ col: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_text(stmt, col) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, col)))
+    }
+
     /// A text column's bytes as stored, without making a String of them.
     public func textBytes(_ col: Int32) -> [UInt8] {
         guard let p = sqlite3_column_text(stmt, col) else { return [] }

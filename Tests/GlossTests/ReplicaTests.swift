@@ -139,6 +139,30 @@ import Testing
         #expect(try replica.sources().first?.excerpts == 18)
     }
 
+    @Test func pushedExcerptsAreTheWritersJSONByteForByte() throws {
+        // the push reads each excerpt's columns straight into JSON; it must be exactly what
+        // ChangeWriter writes for the excerpt read back as an Excerpt
+        let (replica, parsed) = try sampleReplica()
+        let awkward: [Excerpt] = [
+            Excerpt(text: "Quotes \" and \\ backslashes,\ttabs\nand lines\r\u{01}\u{1F}\u{7F}", citation: Citation(raw: "A \"raw\" line, p. 1", authors: ["Ünal, \"Ö\"", "李 四", ""], title: "Tí\ttle\u{0}", place: "Москва", publisher: "P\\ub", year: -44, pages: "1–2", remarks: ["Trans. and Ed.", "\u{1F600} 😀"])),
+            Excerpt(text: "No year, no authors", citation: Citation(raw: "—")),
+            Excerpt(text: "", citation: Citation(raw: "", year: Int.max)),
+            Excerpt(text: String(repeating: "long é ", count: 5_000), citation: Citation(raw: "x", authors: ["]", "[\"]"], remarks: ["[]"]), compilation: "Comp \"ilation\""),
+        ]
+        _ = try replica.importExcerpts(awkward)
+        let batch = try replica.outboxJSONBatch(limit: 100_000, maxBytes: .max)
+        #expect(batch.count == parsed.excerpts.count + awkward.count)
+        for (id, json) in batch.changes {
+            let excerpt = try #require(try replica.excerpt(id: String(id.dropFirst(2))))
+            var expected = [UInt8]()
+            ChangeWriter.write(.excerpt(excerpt), into: &expected)
+            // bytes, not Strings (String == holds canonically equivalent Unicode equal)
+            #expect(json.elementsEqual(expected), "excerpt \(excerpt.id): \(String(decoding: json, as: UTF8.self))")
+            #expect(id == Change.excerpt(excerpt).id)
+        }
+        for e in awkward { #expect(try replica.excerpt(id: e.id) == e) }
+    }
+
     @Test func purgingTheOutboxKeepsWhatWasRecordedAfterTheAcknowledgedBatch() throws {
         let (replica, parsed) = try sampleReplica()
         let excerpt = parsed.excerpts[0].id
