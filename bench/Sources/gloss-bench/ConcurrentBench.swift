@@ -147,8 +147,9 @@ protocol Syncer: CustomStringConvertible {
 }
 
 extension Syncer {
-    /// Waits for the round's syncs: `poll` returns whether one ended (and records it), or is
-    /// called again after a short sleep; glossd's RSS is sampled every 50 ms meanwhile.
+    /// Waits for the round's syncs: `poll` records those that ended and returns true to be
+    /// called again at once (it found one, or waited itself), false to be called again after
+    /// a short sleep; glossd's RSS is sampled every 50 ms meanwhile.
     func wait(_ round: inout Round, begin: UInt64, daemon: Int32, pending: () -> Bool, poll: (inout Round) throws -> Bool) rethrows {
         var lastSample = DispatchTime.now().uptimeNanoseconds
         let deadline = begin + 600 * 1_000_000_000
@@ -249,7 +250,9 @@ final class LongLived: Syncer {
         }
         wait(&round, begin: begin, daemon: daemon, pending: { !started.isEmpty }) { round in
             var fds = started.keys.map { pollfd(fd: clients[$0].output, events: Int16(POLLIN), revents: 0) }
-            guard Glibc.poll(&fds, nfds_t(fds.count), 0) > 0 else { return false }
+            // blocks until an answer comes (at most 20 ms, for the RSS samples): the bench takes
+            // no CPU from the load while it waits, and an answer is timed as it arrives
+            guard Glibc.poll(&fds, nfds_t(fds.count), 20) > 0 else { return true }
             for fd in fds where fd.revents != 0 {
                 answer(clients.firstIndex { $0.output == fd.fd }!, &round)
             }
