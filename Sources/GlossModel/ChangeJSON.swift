@@ -170,6 +170,9 @@ public enum ChangeWriter {
     /// fields' bytes as a replica stores them, without making a String of each: reading each
     /// excerpt of a push into an `Excerpt` first (eleven Strings, each checked as UTF-8, copied
     /// and freed) was a third of what the client spent on it. Returns the change's id.
+    /// Bytes that are not valid UTF-8 (a replica edited by hand: Gloss only stores Strings) go
+    /// out as they are, where an `Excerpt` would have repaired them; the daemon's reader repairs
+    /// them the same way, so it checks (and refuses or stores) the same change as before.
     public static func writeExcerptChange(_ e: ExcerptFieldBytes, into out: inout [UInt8]) -> String {
         out.append(contentsOf: "{\"id\":\"e:".utf8)
         escaped(e.id, &out)

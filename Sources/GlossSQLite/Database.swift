@@ -158,6 +158,9 @@ public final class Database: @unchecked Sendable {
             s = Statement(stmt, db: self)
             cache[sql] = s
         }
+        // only literals and small strings: an SQL String built for one call (interpolated) is
+        // never met again by identity, and would push out the entries that are
+        guard words.isImmortal else { return s }
         let entry = (words: words, statement: s, sql: sql)
         if recent.count < Self.recentCapacity {
             recent.append(entry)
@@ -227,6 +230,11 @@ struct StringWords: Equatable {
         precondition(MemoryLayout<String>.size == 16)
         (a, b) = unsafeBitCast(s, to: (UInt64, UInt64).self)
     }
+
+    /// A literal or a small string (the top bit of a String's second word on 64-bit platforms):
+    /// its words stay the same for as long as the program runs. Only a hint: were the layout
+    /// different, the cache would keep other strings too, or none, and stay correct.
+    var isImmortal: Bool { b >> 63 == 1 }
 }
 
 /// A prepared statement. Columns are read by index.

@@ -252,7 +252,8 @@ final class LongLived: Syncer {
             var fds = started.keys.map { pollfd(fd: clients[$0].output, events: Int16(POLLIN), revents: 0) }
             // blocks until an answer comes (at most 20 ms, for the RSS samples): the bench takes
             // no CPU from the load while it waits, and an answer is timed as it arrives
-            guard Glibc.poll(&fds, nfds_t(fds.count), 20) > 0 else { return true }
+            let ready = Glibc.poll(&fds, nfds_t(fds.count), 20)
+            guard ready > 0 else { return ready == 0 }  // timed out: at once; failed (EINTR): after a sleep
             for fd in fds where fd.revents != 0 {
                 answer(clients.firstIndex { $0.output == fd.fd }!, &round)
             }
