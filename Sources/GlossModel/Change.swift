@@ -68,12 +68,17 @@ public enum Change: Sendable, Hashable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends the id of the change that carries the excerpt with id `excerptID` to `out`.
+    public static func writeExcerptID(_ excerptID: some Sequence<UInt8>, into out: inout [UInt8]) {
+        out.append(contentsOf: "e:".utf8)
+        out.append(contentsOf: excerptID)
+    }
+
     /// Appends the id's bytes to `out`.
     public func writeID(into out: inout [UInt8]) {
         switch self {
         case .excerpt(let e):
-            out.append(contentsOf: "e:".utf8)
-            out.append(contentsOf: e.id.utf8)
+            Change.writeExcerptID(e.id.utf8, into: &out)
         case .noteBody(let n, _, let s, _):
             out.append(contentsOf: "nb:".utf8)
             out.append(contentsOf: n.id.utf8)

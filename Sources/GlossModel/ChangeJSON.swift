@@ -174,17 +174,15 @@ public enum ChangeWriter {
     /// out as they are, where an `Excerpt` would have repaired them; the daemon's reader repairs
     /// them the same way, so it checks (and refuses or stores) the same change as before.
     public static func writeExcerptChange(_ e: ExcerptFieldBytes, into out: inout [UInt8]) -> String {
-        out.append(contentsOf: "{\"id\":\"e:".utf8)
-        escaped(e.id, &out)
-        out.append(contentsOf: "\",\"kind\":\"excerpt\",\"excerpt\":".utf8)
+        var id = [UInt8]()
+        id.reserveCapacity(e.id.count + 2)
+        Change.writeExcerptID(e.id, into: &id)
+        out.append(contentsOf: "{\"id\":".utf8)
+        quoted(id, &out)
+        out.append(contentsOf: ",\"kind\":\"excerpt\",\"excerpt\":".utf8)
         excerpt(e, &out)
         out.append(UInt8(ascii: "}"))
-        return String(unsafeUninitializedCapacity: e.id.count + 2) { id in
-            id[0] = UInt8(ascii: "e")
-            id[1] = UInt8(ascii: ":")
-            _ = UnsafeMutableBufferPointer(rebasing: id[2...]).initialize(from: e.id)
-            return e.id.count + 2
-        }
+        return String(decoding: id, as: UTF8.self)
     }
 
     static func strings(_ values: [String], _ out: inout [UInt8]) {
@@ -209,12 +207,6 @@ public enum ChangeWriter {
 
     static func quoted(_ buf: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        escaped(buf, &out)
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// The inside of a JSON string literal (`quoted` without the quotes).
-    static func escaped(_ buf: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         // copy runs of bytes that need no escaping in one go
         var run = 0
         while true {
@@ -234,6 +226,7 @@ public enum ChangeWriter {
                 out.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 &+ (b >> 4), (b & 0xF) < 10 ? 0x30 &+ (b & 0xF) : hex &+ (b & 0xF)])
             }
         }
+        out.append(UInt8(ascii: "\""))
     }
 }
 

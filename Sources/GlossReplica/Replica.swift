@@ -403,25 +403,33 @@ public final class Replica {
 
     static let excerptColumnCount: Int32 = 11
 
-    func readExcerpt(_ s: Statement, from col: Int32 = 0) -> Excerpt {
-        let citation = Citation(
-            raw: s.text(col + 2), authors: JSONText.decodeStrings(s.text(col + 6)), title: s.text(col + 7),
-            place: s.text(col + 8), publisher: s.text(col + 9), year: s.optionalInt(col + 10).map { Int($0) },
-            pages: s.text(col + 3), remarks: JSONText.decodeStrings(s.text(col + 4)))
-        return Excerpt(id: s.text(col), text: s.text(col + 1), citation: citation, compilation: s.text(col + 5))
+    /// Where each of `excerptColumns` is in a row that starts with them.
+    enum ExcerptColumn {
+        static let id: Int32 = 0, text: Int32 = 1, raw: Int32 = 2, pages: Int32 = 3, remarks: Int32 = 4, compilation: Int32 = 5
+        static let authors: Int32 = 6, title: Int32 = 7, place: Int32 = 8, publisher: Int32 = 9, year: Int32 = 10
     }
 
-    /// The excerpt change of the row at `excerptColumns` (from `col`), written into `out` as
+    func readExcerpt(_ s: Statement) -> Excerpt {
+        typealias C = ExcerptColumn
+        let citation = Citation(
+            raw: s.text(C.raw), authors: JSONText.decodeStrings(s.text(C.authors)), title: s.text(C.title),
+            place: s.text(C.place), publisher: s.text(C.publisher), year: s.optionalInt(C.year).map { Int($0) },
+            pages: s.text(C.pages), remarks: JSONText.decodeStrings(s.text(C.remarks)))
+        return Excerpt(id: s.text(C.id), text: s.text(C.text), citation: citation, compilation: s.text(C.compilation))
+    }
+
+    /// The excerpt change of a row that starts with `excerptColumns`, written into `out` as
     /// `ChangeWriter.write(.excerpt(readExcerpt(s)))` writes it, from the columns' bytes without
     /// making Strings of them; returns the change's id.
-    static func writeExcerptChange(_ s: Statement, from col: Int32 = 0, into out: inout [UInt8]) -> String {
-        let text = s.textBuffer(col + 1), raw = s.textBuffer(col + 2)
+    static func writeExcerptChange(_ s: Statement, into out: inout [UInt8]) -> String {
+        typealias C = ExcerptColumn
+        let text = s.textBuffer(C.text), raw = s.textBuffer(C.raw)
         out.reserveCapacity(out.count + text.count + 2 * raw.count + 512)
         let fields = ExcerptFieldBytes(
-            id: s.textBuffer(col), text: text, compilation: s.textBuffer(col + 5), raw: raw,
-            authors: JSONText.decodeStrings(s.textBuffer(col + 6)), title: s.textBuffer(col + 7), place: s.textBuffer(col + 8),
-            publisher: s.textBuffer(col + 9), year: s.optionalInt(col + 10), pages: s.textBuffer(col + 3),
-            remarks: JSONText.decodeStrings(s.textBuffer(col + 4)))
+            id: s.textBuffer(C.id), text: text, compilation: s.textBuffer(C.compilation), raw: raw,
+            authors: JSONText.decodeStrings(s.textBuffer(C.authors)), title: s.textBuffer(C.title), place: s.textBuffer(C.place),
+            publisher: s.textBuffer(C.publisher), year: s.optionalInt(C.year), pages: s.textBuffer(C.pages),
+            remarks: JSONText.decodeStrings(s.textBuffer(C.remarks)))
         return ChangeWriter.writeExcerptChange(fields, into: &out)
     }
 
