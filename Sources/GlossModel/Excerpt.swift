@@ -160,8 +160,15 @@ public enum Limits {
         if tag.isEmpty { return "a tag cannot be empty" }
         if tag.utf8.count > maxTagBytes { return "tag '\(tag.prefix(20))…' is longer than \(maxTagBytes) bytes" }
         for scalar in tag.unicodeScalars {
-            let ok = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-                || "-_.+#".unicodeScalars.contains(scalar)
+            let ok: Bool
+            switch scalar.value {
+            // ASCII answered without Unicode's property tables (~300 instructions a lookup, 2 % of
+            // glossd's CPU taking a push): its only Alphabetic scalars are A–Z and a–z, its only
+            // ones with a Numeric_Type 0–9
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: ok = true
+            case 0..<0x80: ok = "-_.+#".unicodeScalars.contains(scalar)
+            default: ok = scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            }
             if !ok {
                 return "tag '\(tag)' may contain only letters, digits and - _ . + # (found '\(scalar)')"
             }

@@ -220,6 +220,19 @@ final class TimeSource: @unchecked Sendable {
         #expect(Change.noteBody(note, body: "   ", stamp: s, base: nil).validationError() != nil)
         #expect(Change.noteBody(note, body: String(repeating: "x", count: Limits.maxNoteBytes + 1), stamp: s, base: nil).validationError() != nil)
     }
+
+    @Test func aTagTakesLettersDigitsAndFiveMarksByUnicodesPropertiesASCIIIncluded() {
+        // validateTag answers ASCII without the property tables: it must agree with them
+        func byProperties(_ c: Unicode.Scalar) -> Bool {
+            c.properties.isAlphabetic || c.properties.numericType != nil || "-_.+#".unicodeScalars.contains(c)
+        }
+        let others: [Unicode.Scalar] = ["é", "ж", "中", "٣", "½", "Ⅻ", "€", "—", "\u{00A0}", "\u{0301}", "🙂", "ß", "ª"]
+        for c in (0..<0x80).compactMap(Unicode.Scalar.init) + others {
+            #expect((Limits.validateTag("a" + String(c)) == nil) == byProperties(c), "U+\(String(c.value, radix: 16))")
+        }
+        #expect(Limits.validateTag("Terror-1937_v2.x+#") == nil)
+        #expect(Limits.validateTag("трибунал½") == nil)
+    }
 }
 
 @Suite struct WireTests {
