@@ -50,7 +50,7 @@ public enum AccessPolicy {
     public static func plan(_ changes: [Change], json: [String?]? = nil, context: Context) -> (deliveries: [Delivery], refused: [RefusedChange]) {
         let me = context.pusher.userID
         var out: [Delivery] = []
-        out.reserveCapacity(changes.count)  // at least one each: growing by doubling copied them all, ~1 % of a push
+        out.reserveCapacity(changes.count)  // about one each: growing by doubling copied them all again
         var refused: [RefusedChange] = []
 
         func mayWrite(_ name: String, _ change: Change) -> CollectionRecord? {
