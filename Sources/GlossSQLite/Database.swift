@@ -54,11 +54,11 @@ public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
     /// The statements prepared last from literal (or small) SQL Strings, found by the String's
-    /// identity (its two words) before `cache` is asked: looking a statement up by its text hashed the whole text, up to
-    /// 2k instructions a statement, 3 % of a replica applying a pulled page (callgrind). The
-    /// entries keep their Strings alive, so equal words always mean equal text (a literal's
-    /// words point at its constant bytes, a small string's hold its bytes, and a heap string's
-    /// storage cannot be freed and reused while an entry holds it).
+    /// identity (its two words) before `cache` is asked: looking a statement up by its text
+    /// hashed the whole text, up to 2k instructions a statement, 3 % of a replica applying a
+    /// pulled page (callgrind). The entries keep their Strings alive, so equal words always mean
+    /// equal text (a literal's words point at its constant bytes, a small string's hold its
+    /// bytes, and a heap string's storage cannot be freed and reused while an entry holds it).
     private var recent: [(words: StringWords, statement: Statement, sql: String)] = []
     private var nextRecent = 0
     static let recentCapacity = 16
